@@ -1,0 +1,216 @@
+"""The course as validated data: Pydantic v2 models, frozen, with unknown keys refused."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+#: An author-written identifier: lower-kebab-case, starting with a letter, so that it can become
+#: an XML ID, a SCORM 1.2 interaction id and a file name unchanged.
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=64),
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+UnitKind = Literal["presentation", "activity", "handout", "assessment"]
+ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/failed"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- questions
+
+
+class Feedback(Strict):
+    correct: Text | None = None
+    incorrect: Text | None = None
+
+
+class Option(Strict):
+    id: Id
+    text: Text
+    correct: bool = False
+    feedback: Text | None = None
+
+
+class QuestionBase(Strict):
+    id: Id
+    prompt: Text
+    points: Annotated[int, Field(ge=0, le=100)] = 1
+    feedback: Feedback = Feedback()
+
+    @property
+    def graded(self) -> bool:
+        return True
+
+
+class SingleChoice(QuestionBase):
+    type: Literal["single-choice"]
+    options: Annotated[tuple[Option, ...], Field(min_length=2)]
+
+
+class MultipleResponse(QuestionBase):
+    type: Literal["multiple-response"]
+    options: Annotated[tuple[Option, ...], Field(min_length=2)]
+
+
+class TrueFalse(QuestionBase):
+    type: Literal["true-false"]
+    answer: bool
+
+
+class MatchTarget(Strict):
+    id: Id
+    text: Text
+
+
+class MatchPrompt(Strict):
+    id: Id
+    text: Text
+    answer: Id
+    feedback: Text | None = None
+
+
+class Matching(QuestionBase):
+    type: Literal["matching"]
+    prompts: Annotated[tuple[MatchPrompt, ...], Field(min_length=1)]
+    options: Annotated[tuple[MatchTarget, ...], Field(min_length=2)]
+
+
+class FillIn(QuestionBase):
+    type: Literal["fill-in"]
+    answers: Annotated[tuple[Text, ...], Field(min_length=1)]
+    case_sensitive: bool = False
+
+
+class Reflection(QuestionBase):
+    """Free text kept in the learner's saved state, never graded."""
+
+    type: Literal["reflection"]
+    points: Literal[0] = 0
+    max_length: Annotated[int, Field(ge=1, le=4000)] = 1000
+    example: Text | None = None
+
+    @property
+    def graded(self) -> bool:
+        return False
+
+
+Question = Annotated[
+    SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn | Reflection,
+    Field(discriminator="type"),
+]
+
+
+class Quiz(Strict):
+    id: Id
+    title: Title
+    intro: Text | None = None
+    pass_mark: Percent | None = None
+    attempts: Annotated[int, Field(ge=0, le=99)] = 0
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+    @property
+    def max_points(self) -> int:
+        return sum(q.points for q in self.questions if q.graded)
+
+    @property
+    def graded(self) -> bool:
+        return self.max_points > 0
+
+
+# --------------------------------------------------------------------------- units
+
+
+class UnitMeta(Strict):
+    """The front matter of a unit file."""
+
+    id: Id
+    title: Title
+    kind: UnitKind
+    duration: Annotated[int, Field(ge=1, le=10_000)]
+    aim: Text | None = None
+    objectives: tuple[Text, ...] = ()
+    quiz: str | None = None
+
+
+class Unit(Strict):
+    id: Id
+    title: Title
+    kind: UnitKind
+    duration: int
+    aim: str | None
+    objectives: tuple[str, ...]
+    file: str
+    source: str
+    body: str
+    body_line: int
+    quiz: Quiz | None = None
+
+
+# --------------------------------------------------------------------------- course
+
+
+class Credits(Strict):
+    source: Text
+    licence: Text
+    authors: tuple[Text, ...] = ()
+    url: str | None = None
+
+
+class Reporting(Strict):
+    status: ReportStatus = "passed/incomplete"
+    pass_mark: Percent = 80
+    assessment: Id | None = None
+
+
+class CourseFile(Strict):
+    """course.yaml as written."""
+
+    id: Id
+    title: Title
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$")]
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+    description: Text
+    keywords: tuple[Text, ...] = ()
+    aim: Text | None = None
+    objectives: tuple[Text, ...] = ()
+    introduction: Text | None = None
+    credits: Credits
+    reporting: Reporting = Reporting()
+    packaging: Literal["single", "multi"] = "single"
+    units: Annotated[tuple[Id, ...], Field(min_length=1)]
+
+
+class Course(Strict):
+    id: str
+    title: str
+    version: str
+    language: str
+    description: str
+    keywords: tuple[str, ...]
+    aim: str | None
+    objectives: tuple[str, ...]
+    introduction: str | None
+    credits: Credits
+    reporting: Reporting
+    packaging: Literal["single", "multi"]
+    units: tuple[Unit, ...]
+
+    @property
+    def duration(self) -> int:
+        """Typical learning time in minutes: the sum of the units' durations."""
+        return sum(u.duration for u in self.units)
+
+    @property
+    def assessment(self) -> Unit | None:
+        """The unit whose quiz decides passed or failed, if the course reports by score."""
+        if self.reporting.status == "completed/incomplete":
+            return None
+        return next((u for u in self.units if u.id == self.reporting.assessment), None)

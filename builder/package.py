@@ -1,0 +1,112 @@
+"""Ordered entries -> a deterministic zip, written atomically.
+
+Same entries and timestamp give the same bytes: explicit ZipInfo for every entry (fixed date,
+mode 0644, Unix creator), sorted names with imsmanifest.xml first. Media that is already
+compressed is stored, everything else deflated; large files are streamed, never held in memory.
+The zip is written beside its destination and renamed into place, so a failed build never leaves
+a partial file and never replaces a good one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "imsmanifest.xml"
+#: 1980-01-01, the earliest date a zip entry can hold.
+DEFAULT_TIMESTAMP = 315532800
+#: Already-compressed formats: deflating them costs time and saves nothing.
+STORED_SUFFIXES = frozenset(
+    (
+        ".png .jpg .jpeg .gif .webp .avif .mp4 .m4v .webm .mov .mp3 .m4a .aac .ogg .oga .opus "
+        ".woff .woff2 .zip .gz .pdf"
+    ).split()
+)
+_UNSAFE = re.compile(r"[&<>\"'`|:\\\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of the package: bytes in memory or a file on disk to stream."""
+
+    name: str
+    data: bytes | None = None
+    source: Path | None = None
+
+
+def entry_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a package entry (Moodle would mangle it), or None if it can."""
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
+        return "must be a relative path without '.', '..' or empty parts"
+    if not name.isascii():
+        return "must be ASCII (LMSs store non-ASCII names differently and links break)"
+    bad = _UNSAFE.search(name)
+    if bad:
+        return f"contains {bad.group()!r}, which Moodle removes from file names, breaking links"
+    if name.split("/")[-1].startswith(".") or "__MACOSX" in name:
+        return "is a hidden or system file that Moodle skips"
+    return None
+
+
+def timestamp_from_env(environ: dict[str, str] | os._Environ[str]) -> int:
+    """The build timestamp: SOURCE_DATE_EPOCH if set and valid, else 1980-01-01."""
+    value = environ.get("SOURCE_DATE_EPOCH", "")
+    try:
+        return max(DEFAULT_TIMESTAMP, int(value))
+    except ValueError:
+        return DEFAULT_TIMESTAMP
+
+
+def _zipinfo(name: str, timestamp: int) -> zipfile.ZipInfo:
+    date = time.gmtime(max(timestamp, DEFAULT_TIMESTAMP))[:6]
+    info = zipfile.ZipInfo(name, date_time=date)
+    info.create_system = 3
+    info.external_attr = 0o100644 << 16
+    stored = Path(name).suffix.lower() in STORED_SUFFIXES
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    return info
+
+
+def ordered(entries: Iterable[Entry]) -> list[Entry]:
+    """imsmanifest.xml first, then every other entry by name."""
+    return sorted(entries, key=lambda e: (e.name != MANIFEST, e.name))
+
+
+def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
+    """Write the zip to `out` atomically; return its size in bytes."""
+    items = ordered(entries)
+    names = [e.name for e in items]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate entry names in package")
+    for name in names:
+        problem = entry_name_problem(name)
+        if problem:
+            raise ValueError(f"entry {name!r} {problem}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+            for entry in items:
+                info = _zipinfo(entry.name, timestamp)
+                if entry.data is not None:
+                    zf.writestr(info, entry.data)
+                else:
+                    assert entry.source is not None
+                    # Known size up front: zipfile then picks zip64 only when it is needed.
+                    info.file_size = entry.source.stat().st_size
+                    with entry.source.open("rb") as src, zf.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out.stat().st_size

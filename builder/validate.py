@@ -1,0 +1,367 @@
+"""Raw course data -> the frozen Course model; Pydantic errors -> diagnostics; cross-checks."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from builder.errors import BuildFailed, Diagnostic, has_errors
+from builder.model import (
+    Course,
+    CourseFile,
+    Matching,
+    MultipleResponse,
+    Quiz,
+    SingleChoice,
+    Unit,
+    UnitMeta,
+)
+from builder.sources import Loc, SourceFile, SourceTree
+
+_QUESTION_TYPES = {
+    "single-choice",
+    "multiple-response",
+    "true-false",
+    "matching",
+    "fill-in",
+    "reflection",
+}
+
+
+def _field_path(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Loc:
+    """Drop discriminated-union tags (e.g. 'single-choice') that are not keys in the file."""
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and part in _QUESTION_TYPES and i and isinstance(loc[i - 1], int):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _fields_of(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Known field names at `loc` (for 'did you mean' hints); best effort."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        ann = info.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        nxt = None
+        for cand in candidates:
+            for sub in (cand, *getattr(cand, "__args__", ())):
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    nxt = sub
+                    break
+            if nxt:
+                break
+        if nxt is None:
+            return []
+        current = nxt
+    return list(getattr(current, "model_fields", {}))
+
+
+def pydantic_diagnostics(
+    exc: ValidationError, source: SourceFile, model: type[BaseModel], what: str
+) -> list[Diagnostic]:
+    """Word each Pydantic error for a course author and place it at its YAML node."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(err["loc"])
+        kind = err["type"]
+        field = _field_path(loc) or what
+        value = err.get("input")
+        hint = None
+        if kind == "missing":
+            code, msg = "E201", f"missing required field '{field}'"
+        elif kind == "extra_forbidden":
+            code, msg = "E202", f"unknown key '{field}'"
+            close = difflib.get_close_matches(str(loc[-1]), _fields_of(model, loc), n=1)
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+        elif (kind == "string_pattern_mismatch" and str(loc[-1]) in ("id", "answer")) or (
+            kind == "string_pattern_mismatch" and len(loc) >= 2 and loc[-2] == "units"
+        ):
+            code = "E203"
+            msg = f"'{value}' is not a valid id ({field})"
+            hint = (
+                "use lower-case letters, digits and single hyphens, starting with a letter, "
+                "e.g. 'session-7-1'"
+            )
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            code = "E204"
+            msg = (
+                f"unknown question type {value.get('type')!r} ({field})"
+                if kind == "union_tag_invalid" and isinstance(value, dict)
+                else f"missing 'type' ({field})"
+            )
+            hint = "type is one of: " + ", ".join(sorted(_QUESTION_TYPES))
+        elif kind in ("model_type", "dict_type") and not loc:
+            code, msg = "E108", f"the file is empty or is not a mapping of keys to values ({what})"
+        else:
+            code = "E205"
+            shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+            msg = f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}{shown}"
+        out.append(source.diagnostic(loc, code, msg, hint=hint))
+    return out
+
+
+def _parse(
+    source: SourceFile, model: type[BaseModel], what: str, diagnostics: list[Diagnostic]
+) -> Any:
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        diagnostics += pydantic_diagnostics(exc, source, model, what)
+        return None
+
+
+def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
+    for qi, q in enumerate(quiz.questions):
+        at: Loc = ("questions", qi)
+        if isinstance(q, SingleChoice | MultipleResponse):
+            ids = [o.id for o in q.options]
+            for oi, oid in enumerate(ids):
+                if oid in ids[:oi]:
+                    yield source.diagnostic(
+                        (*at, "options", oi, "id"),
+                        "E313",
+                        f"question '{q.id}' has two options with id '{oid}'",
+                    )
+            correct = sum(o.correct for o in q.options)
+            if isinstance(q, SingleChoice) and correct != 1:
+                yield source.diagnostic(
+                    (*at, "options"),
+                    "E310",
+                    f"single-choice question '{q.id}' has {correct} correct options; it needs "
+                    "exactly one",
+                    hint="mark the right option with 'correct: true'",
+                )
+            if isinstance(q, MultipleResponse) and correct == 0:
+                yield source.diagnostic(
+                    (*at, "options"),
+                    "E311",
+                    f"multiple-response question '{q.id}' has no correct option",
+                    hint="mark the right options with 'correct: true'",
+                )
+        if isinstance(q, Matching):
+            targets = [o.id for o in q.options]
+            for ti, tid in enumerate(targets):
+                if tid in targets[:ti]:
+                    yield source.diagnostic(
+                        (*at, "options", ti, "id"),
+                        "E313",
+                        f"question '{q.id}' has two options with id '{tid}'",
+                    )
+            seen: list[str] = []
+            for pi, p in enumerate(q.prompts):
+                if p.answer not in targets:
+                    yield source.diagnostic(
+                        (*at, "prompts", pi, "answer"),
+                        "E312",
+                        f"matching answer '{p.answer}' of question '{q.id}' is not one of its "
+                        f"options ({', '.join(targets)})",
+                    )
+                if p.id in seen:
+                    yield source.diagnostic(
+                        (*at, "prompts", pi, "id"),
+                        "E313",
+                        f"question '{q.id}' has two prompts with id '{p.id}'",
+                    )
+                seen.append(p.id)
+
+
+def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
+    """Build the Course from the sources; raise BuildFailed with every error found."""
+    diags = list(tree.diagnostics)
+    cfile: CourseFile | None = None
+    if tree.course is not None:
+        cfile = _parse(tree.course, CourseFile, "course.yaml", diags)
+
+    metas: dict[str, tuple[UnitMeta, SourceFile]] = {}
+    for src in tree.units.values():
+        meta = _parse(src, UnitMeta, "front matter", diags)
+        if meta is None:
+            continue
+        if meta.id in metas:
+            other = metas[meta.id][1]
+            diags.append(
+                src.diagnostic(
+                    ("id",), "E302", f"unit id '{meta.id}' is already used by {other.display}"
+                )
+            )
+            continue
+        metas[meta.id] = (meta, src)
+
+    quizzes: dict[str, Quiz] = {}
+    question_ids: dict[str, str] = {}
+    quiz_ids: dict[str, str] = {}
+    for rel, src in tree.quizzes.items():
+        quiz = _parse(src, Quiz, "quiz", diags)
+        if quiz is None:
+            continue
+        diags += _check_quiz(quiz, src)
+        if quiz.id in quiz_ids:
+            diags.append(
+                src.diagnostic(
+                    ("id",), "E302", f"quiz id '{quiz.id}' is already used by {quiz_ids[quiz.id]}"
+                )
+            )
+        quiz_ids[quiz.id] = src.display
+        for qi, q in enumerate(quiz.questions):
+            if q.id in question_ids:
+                diags.append(
+                    src.diagnostic(
+                        ("questions", qi, "id"),
+                        "E302",
+                        f"question id '{q.id}' is already used in {question_ids[q.id]}",
+                    )
+                )
+            question_ids[q.id] = src.display
+        quizzes[rel] = quiz
+
+    if cfile is None or tree.course is None:
+        raise BuildFailed(diags)
+
+    units: list[Unit] = []
+    listed = set()
+    for ui, uid in enumerate(cfile.units):
+        if uid in listed:
+            diags.append(
+                tree.course.diagnostic(("units", ui), "E302", f"unit '{uid}' is listed twice")
+            )
+            continue
+        listed.add(uid)
+        if uid not in metas:
+            close = difflib.get_close_matches(uid, list(metas), n=1)
+            diags.append(
+                tree.course.diagnostic(
+                    ("units", ui),
+                    "E301",
+                    f"unit '{uid}' not found: no file in units/ has this id",
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else "create units/<name>.md whose front matter says 'id: " + uid + "'",
+                )
+            )
+            continue
+        meta, src = metas[uid]
+        quiz = None
+        if meta.quiz is not None:
+            rel = PurePosixPath(meta.quiz).as_posix()
+            quiz = quizzes.get(rel)
+            if quiz is None and not any(d.path == tree.display(rel) for d in diags):
+                diags.append(
+                    src.diagnostic(
+                        ("quiz",),
+                        "E303",
+                        f"quiz file '{meta.quiz}' not found",
+                        hint="quiz files live in quizzes/ and are named "
+                        "by their path, e.g. quizzes/check-7-1.yaml",
+                    )
+                )
+        units.append(
+            Unit(
+                id=meta.id,
+                title=meta.title,
+                kind=meta.kind,
+                duration=meta.duration,
+                aim=meta.aim,
+                objectives=meta.objectives,
+                file=src.rel,
+                source=src.display,
+                body=src.body,
+                body_line=src.body_line,
+                quiz=quiz,
+            )
+        )
+
+    for uid, (_meta, src) in metas.items():
+        if uid not in listed:
+            diags.append(
+                src.diagnostic(
+                    ("id",),
+                    "W302",
+                    f"unit '{uid}' is not listed in course.yaml",
+                    severity="warning",
+                    hint="add it to 'units' or delete the file",
+                )
+            )
+
+    aims: dict[str, str] = {}
+    for u in units:
+        if u.aim:
+            key = " ".join(u.aim.lower().split())
+            if key in aims:
+                diags.append(
+                    metas[u.id][1].diagnostic(
+                        ("aim",),
+                        "W301",
+                        f"unit '{u.id}' has the same aim as unit '{aims[key]}'",
+                        severity="warning",
+                        hint="each session should say what it alone sets out to do",
+                    )
+                )
+            else:
+                aims[key] = u.id
+
+    rep = cfile.reporting
+    if rep.status != "completed/incomplete":
+        target = next((u for u in units if u.id == rep.assessment), None)
+        if rep.assessment is None:
+            diags.append(
+                tree.course.diagnostic(
+                    ("reporting",),
+                    "E304",
+                    f"reporting status '{rep.status}' needs 'assessment': the unit whose quiz "
+                    "decides passed or failed",
+                )
+            )
+        elif target is None:
+            diags.append(
+                tree.course.diagnostic(
+                    ("reporting", "assessment"),
+                    "E304",
+                    f"assessment unit '{rep.assessment}' is not a unit of the course",
+                )
+            )
+        elif target.quiz is None or not target.quiz.graded:
+            diags.append(
+                tree.course.diagnostic(
+                    ("reporting", "assessment"),
+                    "E305",
+                    f"assessment unit '{rep.assessment}' has no graded quiz",
+                )
+            )
+
+    if has_errors(diags):
+        raise BuildFailed(diags)
+    course = Course(
+        id=cfile.id,
+        title=cfile.title,
+        version=cfile.version,
+        language=cfile.language,
+        description=cfile.description,
+        keywords=cfile.keywords,
+        aim=cfile.aim,
+        objectives=cfile.objectives,
+        introduction=cfile.introduction,
+        credits=cfile.credits,
+        reporting=cfile.reporting,
+        packaging=cfile.packaging,
+        units=tuple(units),
+    )
+    return course, sorted(diags)
