@@ -143,6 +143,7 @@ def render_markdown(
         elif tok.type.startswith("container_"):
             _render_container(tok, labels, figure_image, result, diag, last_line)
         elif tok.type == "inline" and tok.children:
+            unlinked = False
             for child in tok.children:
                 if child.type == "text":
                     for m in _FOOTNOTE_REF.finditer(child.content):
@@ -152,11 +153,17 @@ def render_markdown(
                             f"footnote [^{m.group(1)}] is cited but never defined",
                             hint=f"add a line '[^{m.group(1)}]: …' with the source",
                         )
+                elif child.type == "link_close" and unlinked:
+                    child.type, child.content, unlinked = "html_inline", "</span>", False
                 elif child.type == "link_open":
                     href = str(child.attrs.get("href", ""))
                     new, err = resolve_link(href)
                     if err:
                         diag(last_line, "E322", err)
+                    elif new == "":
+                        # A target the page cannot navigate to (another SCO): keep the words.
+                        child.type, child.content = "html_inline", '<span class="unit-ref">'
+                        unlinked = True
                     elif new is not None:
                         child.attrSet("href", new)
                         if new.startswith(("http://", "https://", "mailto:")):

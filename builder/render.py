@@ -112,7 +112,8 @@ def _resolver(
         anchor = f"{uid}--{frag}" if frag else uid
         if mode == "single":
             return f"#{anchor}"
-        return f"{uid}.html" + (f"#{anchor}" if frag else "")
+        # In multi mode each unit is its own SCO: only the LMS may move between them.
+        return "" if uid != doc_id else f"#{anchor}"
 
     def resolve(href: str) -> tuple[str | None, str | None]:
         if href.startswith(("http://", "https://", "mailto:")):

@@ -67,6 +67,7 @@ class SourceTree:
     course: SourceFile | None
     units: dict[str, SourceFile] = field(default_factory=dict)
     quizzes: dict[str, SourceFile] = field(default_factory=dict)
+    quiz_errors: set[str] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def display(self, rel: str) -> str:
@@ -76,7 +77,8 @@ class SourceTree:
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     value = node.value
-    if node.style is not None or node.tag == "tag:yaml.org,2002:str":
+    # Plain scalars have style None (pure-Python loader) or "" (libyaml loader).
+    if node.style or node.tag == "tag:yaml.org,2002:str":
         return value
     if value in _NULLS:
         return None
@@ -245,6 +247,8 @@ def load_yaml_file(
     if text is None:
         return None, diags
     data, positions, diags = parse_yaml(text, display)
+    if data is None and diags:  # unreadable YAML: its own error says enough
+        return None, diags
     return SourceFile(rel, display, data, positions), diags
 
 
@@ -305,4 +309,6 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
             tree.diagnostics += diags
             if source is not None:
                 target[rel] = source
+            elif folder == "quizzes":
+                tree.quiz_errors.add(rel)
     return tree

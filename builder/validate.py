@@ -102,6 +102,7 @@ def pydantic_diagnostics(
                 "e.g. 'session-7-1'"
             )
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "type")
             code = "E204"
             msg = (
                 f"unknown question type {value.get('type')!r} ({field})"
@@ -207,11 +208,14 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
         metas[meta.id] = (meta, src)
 
     quizzes: dict[str, Quiz] = {}
+    # Quiz files that failed to load (their own errors are reported; no follow-on errors).
+    broken: set[str] = {rel for rel in tree.quiz_errors}
     question_ids: dict[str, str] = {}
     quiz_ids: dict[str, str] = {}
     for rel, src in tree.quizzes.items():
         quiz = _parse(src, Quiz, "quiz", diags)
         if quiz is None:
+            broken.add(rel)
             continue
         diags += _check_quiz(quiz, src)
         if quiz.id in quiz_ids:
@@ -338,6 +342,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
                     f"assessment unit '{rep.assessment}' is not a unit of the course",
                 )
             )
+        elif target.quiz is None and metas[target.id][0].quiz in broken:
+            pass
         elif target.quiz is None or not target.quiz.graded:
             diags.append(
                 tree.course.diagnostic(
