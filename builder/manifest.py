@@ -73,7 +73,9 @@ class _Writer:
     ) -> etree._Element:
         qtag = _q(self.ns, tag)
         node = (
-            etree.Element(qtag, nsmap=self.ns) if parent is None else etree.SubElement(parent, qtag)
+            etree.Element(qtag, nsmap=self.ns)  # type: ignore[arg-type]  # None = default ns
+            if parent is None
+            else etree.SubElement(parent, qtag)
         )
         for key, value in attrs.items():
             name = key.replace("__", ":").replace("_", "")  # adlcp__scormType -> adlcp:scormType
@@ -100,7 +102,7 @@ def iso_duration(minutes: int) -> str:
 
 
 def _lom2004(course: Course) -> etree._Element:
-    ns = {None: LOM}
+    ns: dict[str | None, str] = {None: LOM}
     w = _Writer(ns)
     lang = course.language
     lom = w.el(None, "lom")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,10 @@ def templates_dir() -> Path:
 def runtime_dir() -> Path:
     """The JS runtime shipped as a static asset."""
     return Path(__file__).parent / "runtime"
+
+
+LinkResolver = Callable[[str], tuple[str | None, str | None]]
+ImageResolver = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,8 @@ def _resolver(
     mode: Mode,
     root: Path,
     media: dict[str, MediaFile],
-):
+) -> tuple[LinkResolver, ImageResolver]:
+    """Link and image resolvers for one Markdown document (a unit, or the home page)."""
     by_file = {u.file: u.id for u in course.units}
     base = posixpath.dirname(unit_file) if unit_file else ""
 
