@@ -1,0 +1,108 @@
+"""The facilitator's edition: one printable HTML guide with everything, in session order.
+
+The learner packages leave out `::: facilitator` material; this guide keeps it, next to the
+learner text, with the timings, every quiz's answer key and the example answers of reflections.
+It is a single self-contained file (its CSS is inlined) so it can be mailed and printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+
+from builder import __version__
+from builder.i18n import catalogue
+from builder.model import Course, Unit
+from builder.render import RenderedCourse, environment, render_inline, templates_dir
+
+TEMPLATE = "facilitator.html.j2"
+STYLESHEET = "facilitator.css"
+#: Where a unit's quiz goes in its rendered Markdown (see markdown.py, `::: quiz`).
+QUIZ_SLOT = '<div class="quiz-slot" data-quiz-slot></div>\n'
+
+
+#: Unit kinds that are timed parts of a workshop; handouts and assessments are not.
+WORKSHOP_KINDS = ("presentation", "activity")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One unit in the running order; sessions get start and end minutes from the start."""
+
+    unit: Unit
+    start: int | None
+    end: int | None
+
+
+def schedule(course: Course) -> list[Slot]:
+    """The units in course order; workshop sessions back to back with their clock times."""
+    slots = []
+    clock = 0
+    for unit in course.units:
+        if unit.kind in WORKSHOP_KINDS:
+            slots.append(Slot(unit, clock, clock + unit.duration))
+            clock += unit.duration
+        else:
+            slots.append(Slot(unit, None, None))
+    return slots
+
+
+def workshop_minutes(course: Course) -> int:
+    """The length of the workshop: the sessions' durations (handouts are read within them)."""
+    return sum(u.duration for u in course.units if u.kind in WORKSHOP_KINDS)
+
+
+def clock(minutes: int) -> str:
+    """Minutes from the start as h:mm, the way a facilitator's running order shows time."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def render_guide(rendered: RenderedCourse) -> bytes:
+    """The guide as UTF-8 HTML; `rendered` must be the facilitator audience in single mode."""
+    if rendered.audience != "facilitator":
+        raise ValueError("the facilitator's guide needs the facilitator rendering")
+    course = rendered.course
+    css = (templates_dir() / "static" / STYLESHEET).read_text(encoding="utf-8")
+    parts = {}
+    for unit in course.units:
+        body = rendered.units[unit.id].html
+        before, marker, after = body.partition(QUIZ_SLOT)
+        parts[unit.id] = (Markup(before), bool(marker), Markup(after))
+    html = (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            course=course,
+            t=catalogue(course.language),
+            html=rendered.units,
+            parts=parts,
+            intro=rendered.intro,
+            schedule=schedule(course),
+            clock=clock,
+            workshop=workshop_minutes(course),
+            inline=lambda text, uid: render_inline(text, rendered.units[uid].inline_links),
+            css=Markup(css),
+            generator=f"scorm-builder {__version__}",
+        )
+    )
+    return html.encode("utf-8")
+
+
+def write_guide(content: bytes, out: Path) -> int:
+    """Write the guide to `out` atomically (temporary file, then rename); return its size."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out.stat().st_size
