@@ -1,0 +1,452 @@
+/* scorm-builder course UI: navigation, table of contents, progress, resume, quizzes, reveals.
+ *
+ * Reads the page's data- attributes and talks only to the tracker's facade
+ * (window.scormBuilder.tracker, from scorm-runtime.js): it never calls the LMS itself. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+  if (!window.scormBuilder) return;
+  var tracker = window.scormBuilder.tracker;
+  var course = tracker.course;
+  var SINGLE = course.mode === "single";
+  var T = JSON.parse(document.getElementById("course-strings").textContent);
+
+  function $(selector, scope) { return (scope || document).querySelector(selector); }
+  function $$(selector, scope) {
+    return Array.prototype.slice.call((scope || document).querySelectorAll(selector));
+  }
+  function fmt(key, values) {
+    return T[key].replace(/\{(\w+)\}/g, function (m, k) { return String(values[k]); });
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text) node.textContent = text;
+    node.setAttribute("data-generated", "");
+    return node;
+  }
+  function focusOn(node) {
+    if (!node) return;
+    var focusable = /^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(node.tagName);
+    if (!focusable && !node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+    node.focus();
+  }
+
+  /* ------------------------------------------------------------------ notices */
+  var notice = $("[data-notice]");
+  var NOTICES = { standalone: "standalone", "lms-error": "lms.error", "lms-ok": "lms.saved",
+    "session-ended": "session.ended", "exit-done": "exit.done" };
+  function showNotice(kind) {
+    if (!notice || !NOTICES[kind]) return;
+    notice.textContent = T[NOTICES[kind]];
+    notice.hidden = false;
+  }
+  document.addEventListener("scormbuilder:notice", function (e) { showNotice(e.detail); });
+  if (tracker.standalone) showNotice("standalone");
+  if (tracker.failing) showNotice("lms-error");
+
+  /* ------------------------------------------------------------------ pages */
+  var sections = $$("[data-unit]");
+  var unitIds = course.units.map(function (u) { return u.id; });
+  var current = null;
+  var baseTitle = document.title;
+
+  function sectionOf(id) {
+    var target = id ? document.getElementById(id) : null;
+    return target ? target.closest("[data-unit]") : null;
+  }
+  function updateStatus() {
+    $$("[data-status-for]").forEach(function (span) {
+      span.textContent = T["status." + tracker.unitStatus(span.getAttribute("data-status-for"))];
+    });
+    var bar = $("[data-progress-bar]"), text = $("[data-progress-text]");
+    if (SINGLE && bar && unitIds.length) {
+      var done = tracker.visitedCount();
+      $("[data-progress]").hidden = false;
+      bar.value = Math.round((done / unitIds.length) * 100);
+      text.textContent = fmt("progress.text", { done: done, total: unitIds.length });
+    }
+  }
+  function show(section, target, moveFocus) {
+    if (section !== current) {
+      current = section;
+      sections.forEach(function (s) { s.hidden = s !== section; });
+      var i = sections.indexOf(section);
+      var prev = $("[data-prev]"), next = $("[data-next]");
+      if (SINGLE) {
+        if (prev) prev.disabled = i <= 0;
+        if (next) next.disabled = i >= sections.length - 1;
+        $$("[data-nav]").forEach(function (a) {
+          if (a.getAttribute("data-nav") === section.id) a.setAttribute("aria-current", "page");
+          else a.removeAttribute("aria-current");
+        });
+        var h1 = $("h1", section);
+        document.title = section.id === "home" || !h1 ? baseTitle
+          : h1.textContent + " – " + baseTitle;
+      }
+      tracker.pageViewed(section.getAttribute("data-unit"));
+      updateStatus();
+      if (moveFocus && (!target || target === section)) focusOn($("h1", section));
+    }
+    if (target && target !== section) {
+      target.scrollIntoView();
+      if (moveFocus) focusOn(target);
+    }
+  }
+  function route(moveFocus) {
+    var id = location.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (e) { /* keep it as typed */ }
+    var section = sectionOf(id);
+    if (section) show(section, document.getElementById(id), moveFocus);
+    else if (!current) show(sections[0], null, false);
+  }
+  function go(id) {
+    if (location.hash === "#" + id) route(true);
+    else location.hash = id;
+  }
+
+  if (SINGLE) {
+    window.addEventListener("hashchange", function () { route(true); });
+    $("[data-pager]").hidden = false;
+    $("[data-prev]").addEventListener("click", function () {
+      var i = sections.indexOf(current);
+      if (i > 0) go(sections[i - 1].id);
+    });
+    $("[data-next]").addEventListener("click", function () {
+      var i = sections.indexOf(current);
+      if (i < sections.length - 1) go(sections[i + 1].id);
+    });
+    var startButton = $("[data-start]");
+    if (startButton) startButton.addEventListener("click", function () { go(unitIds[0]); });
+    route(false);
+    var resume = $("[data-resume]");
+    if (resume && tracker.resumed && unitIds.indexOf(tracker.resumeLocation) >= 0 &&
+        current && current.id === "home") {
+      resume.hidden = false;
+      $("[data-resume-yes]").addEventListener("click", function () {
+        resume.hidden = true;
+        go(tracker.resumeLocation);
+      });
+      $("[data-resume-no]").addEventListener("click", function () {
+        resume.hidden = true;
+        go(unitIds[0]);
+      });
+    }
+  } else {
+    setupMulti();
+  }
+
+  /* One SCO per page: moving between pages is the LMS's job. */
+  function setupMulti() {
+    show(sections[0], null, false);
+    var lmsNav = tracker.canNavigate();
+    var viaLinks = tracker.standalone;
+    var pager = $("[data-pager]");
+    var buttons = $$("[data-prev], [data-next], [data-start]");
+    buttons.forEach(function (b) {
+      var href = b.getAttribute("data-href");
+      if (!href || (!lmsNav && !viaLinks)) { b.hidden = true; return; }
+      b.addEventListener("click", function () {
+        if (viaLinks) { location.href = href; return; }
+        tracker.navigate(b.hasAttribute("data-prev") ? "previous" : "continue");
+      });
+    });
+    if (pager) {
+      pager.hidden = !buttons.some(function (b) {
+        return !b.hidden && !b.hasAttribute("data-start");
+      });
+    }
+    var hint = $("[data-lms-nav]");
+    if (hint && !lmsNav && !viaLinks) hint.hidden = false;
+    if (!viaLinks) {
+      // A link to another SCO's page would leave the LMS's control: keep its text only.
+      $$("a[href]").forEach(function (a) {
+        var href = a.getAttribute("href");
+        if (a.hasAttribute("data-external-unit") || /^[a-z][a-z0-9-]*\.html(#|$)/.test(href)) {
+          var span = document.createElement("span");
+          span.textContent = a.textContent;
+          a.parentNode.replaceChild(span, a);
+        }
+      });
+    }
+  }
+
+  var exitButton = $("[data-exit]");
+  if (exitButton && !tracker.standalone) {
+    exitButton.hidden = false;
+    exitButton.addEventListener("click", function () {
+      if (tracker.exit()) {
+        exitButton.hidden = true;
+        showNotice("exit-done");
+      }
+    });
+  }
+
+  /* ------------------------------------------------------------------ quizzes */
+  var quizOfQuestion = {};
+  course.units.forEach(function (u) {
+    if (!u.quiz) return;
+    u.quiz.questions.forEach(function (q) { quizOfQuestion[q.id] = u.quiz.id; });
+  });
+
+  function normalise(text, caseSensitive) {
+    text = String(text || "").normalize("NFC").trim().replace(/\s+/g, " ");
+    return caseSensitive ? text : text.toLowerCase();
+  }
+  function isCorrect(q, r) {
+    switch (q.type) {
+      case "single-choice": return r === q.correct[0];
+      case "multiple-response":
+        return Array.isArray(r) && r.length === q.correct.length &&
+          q.correct.every(function (c) { return r.indexOf(c) >= 0; });
+      case "true-false": return r === q.correct;
+      case "matching":
+        return q.prompts.every(function (p) { return r && r[p] === q.correct[p]; });
+      case "fill-in":
+        return q.correct.some(function (a) {
+          return normalise(a, q.caseSensitive) === normalise(r, q.caseSensitive);
+        });
+      default: return false;
+    }
+  }
+  function getResponse(item) {
+    var q = item.q, box = item.el, checked;
+    switch (q.type) {
+      case "single-choice":
+        checked = $("input:checked", box);
+        return checked ? checked.value : undefined;
+      case "true-false":
+        checked = $("input:checked", box);
+        return checked ? checked.value === "true" : undefined;
+      case "multiple-response":
+        return $$("input:checked", box).map(function (i) { return i.value; });
+      case "matching":
+        var map = {};
+        $$("select[data-prompt]", box).forEach(function (s) {
+          if (s.value) map[s.getAttribute("data-prompt")] = s.value;
+        });
+        return map;
+      default:
+        return $("input, textarea", box).value;
+    }
+  }
+  function setResponse(item, r) {
+    var q = item.q, box = item.el;
+    if (q.type === "matching") {
+      $$("select[data-prompt]", box).forEach(function (s) {
+        s.value = (r && r[s.getAttribute("data-prompt")]) || "";
+      });
+    } else if (q.type === "fill-in" || q.type === "reflection") {
+      $("input, textarea", box).value = r || "";
+    } else {
+      $$("input", box).forEach(function (i) {
+        i.checked = q.type === "multiple-response" ? !!r && r.indexOf(i.value) >= 0
+          : r !== undefined && i.value === String(r);
+      });
+    }
+  }
+  function promptText(box) {
+    var label = $("legend, .prompt", box);
+    return label ? label.textContent.trim() : "";
+  }
+
+  function setupQuiz(form) {
+    var quiz = null;
+    course.units.forEach(function (u) {
+      if (u.quiz && u.quiz.id === form.getAttribute("data-quiz")) quiz = u.quiz;
+    });
+    if (!quiz) return;
+    var graded = quiz.maxPoints > 0;
+    var items = quiz.questions.map(function (q) {
+      return { q: q, el: $('[data-question="' + q.id + '"]', form) };
+    }).filter(function (i) { return i.el; });
+    var submit = $("[data-submit]", form), retry = $("[data-retry]", form);
+    var result = $("[data-result]", form);
+    var attemptStart = Date.now(), changedAt = {}, reviewing = false, typing = null;
+
+    items.forEach(function (i) {
+      var saved = tracker.answer(i.q.id);
+      if (saved !== undefined) setResponse(i, saved);
+    });
+
+    function itemOf(node) {
+      var box = node.closest("[data-question]");
+      return items.filter(function (i) { return i.el === box; })[0];
+    }
+    function save(item) {
+      changedAt[item.q.id] = Date.now();
+      tracker.answerChanged(item.q.id, getResponse(item));
+    }
+    form.addEventListener("change", function (e) {
+      var item = itemOf(e.target);
+      if (item && !reviewing) save(item);
+    });
+    form.addEventListener("input", function (e) {
+      var item = itemOf(e.target);
+      if (!item || reviewing || !/^(INPUT|TEXTAREA)$/.test(e.target.tagName)) return;
+      // Typing is saved after a pause, not on every key.
+      clearTimeout(typing);
+      typing = setTimeout(function () { save(item); }, 700);
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (reviewing) return;
+      clearTimeout(typing);
+      var now = Date.now();
+      var results = items.map(function (i) {
+        var r = getResponse(i);
+        return { question: i.q, response: r, correct: isCorrect(i.q, r), prompt: promptText(i.el),
+          latencyMs: (changedAt[i.q.id] || now) - attemptStart };
+      });
+      if (!graded) {
+        tracker.quizSubmitted(quiz.id, results, null);
+        showExamples();
+        result.hidden = false;
+        $("[data-result-summary]", result).textContent = T.saved;
+        $("[data-result-list]", result).textContent = "";
+        afterChange();
+        return;
+      }
+      tracker.quizSubmitted(quiz.id, results, score());
+      review(true);
+      afterChange();
+    });
+    if (retry) {
+      retry.addEventListener("click", function () {
+        tracker.quizReopened(quiz.id);
+        reviewing = false;
+        attemptStart = Date.now();
+        changedAt = {};
+        items.forEach(function (i) {
+          clearMarks(i.el);
+          if (i.q.points > 0) {
+            setResponse(i, undefined);
+            tracker.answerChanged(i.q.id, getResponse(i));
+          }
+        });
+        result.hidden = true;
+        retry.hidden = true;
+        submit.hidden = false;
+        focusOn($("h2", form));
+      });
+    }
+
+    function score() {
+      var earned = 0;
+      items.forEach(function (i) {
+        if (i.q.points > 0 && isCorrect(i.q, getResponse(i))) earned += i.q.points;
+      });
+      return Math.round((earned / quiz.maxPoints) * 10000) / 100;
+    }
+    function showExamples() {
+      $$('[data-fb="example"]', form).forEach(function (fb) { fb.hidden = false; });
+    }
+    function clearMarks(box) {
+      box.classList.remove("is-correct", "is-incorrect");
+      $$("[data-generated]", box).forEach(function (n) { n.parentNode.removeChild(n); });
+      $$("[data-fb], [data-fb-option]", box).forEach(function (fb) { fb.hidden = true; });
+      $$(".is-answer", box).forEach(function (n) { n.classList.remove("is-answer"); });
+      $$("input, select, textarea", box).forEach(function (c) { c.disabled = false; });
+    }
+    function markAnswer(box, node, text) {
+      node.classList.add("is-answer");
+      node.appendChild(el("span", "answer-tag", " " + text));
+    }
+    /* After a submission: each question marked, feedback shown, the result and a retry. */
+    function review(moveFocus) {
+      reviewing = true;
+      var percent = score(), mark = tracker.passMark(quiz), left = tracker.attemptsLeft(quiz);
+      var passed = percent >= mark;
+      var over = tracker.quiz(quiz.id).best >= mark || left === 0;
+      var list = $("[data-result-list]", result);
+      var gradedCount = items.filter(function (i) { return i.q.points > 0; }).length, n = 0;
+      list.textContent = "";
+      items.forEach(function (i) {
+        var q = i.q, box = i.el, r = getResponse(i), ok = isCorrect(q, r);
+        clearMarks(box);
+        $$("input, select, textarea", box).forEach(function (c) { c.disabled = true; });
+        if (q.points === 0) { showExamples(); return; }
+        box.classList.add(ok ? "is-correct" : "is-incorrect");
+        var verdict = ok ? T.correct : T.incorrect;
+        var authored = $('[data-fb="' + (ok ? "correct" : "incorrect") + '"]', box);
+        if (authored) authored.hidden = false;
+        else $("[data-feedback]", box).appendChild(el("p", "fb-status", verdict + "."));
+        if (q.type === "single-choice" || q.type === "multiple-response") {
+          $$("input:checked", box).forEach(function (input) {
+            var fb = $('[data-fb-option="' + input.value + '"]', box);
+            if (fb) fb.hidden = false;
+          });
+          if (over && !ok) {
+            q.correct.forEach(function (c) {
+              var input = $('input[value="' + c + '"]', box);
+              if (input) markAnswer(box, input.closest(".option"), T["correct.answer"]);
+            });
+          }
+        } else if (q.type === "true-false" && over && !ok) {
+          markAnswer(box, $('input[value="' + q.correct + '"]', box).closest(".option"),
+            T["correct.answer"]);
+        } else if (q.type === "matching") {
+          $$("select[data-prompt]", box).forEach(function (s) {
+            var p = s.getAttribute("data-prompt"), right = s.value === q.correct[p];
+            var fb = $('[data-fb-option="' + p + '"]', box);
+            if (fb && (right || over)) fb.hidden = false;
+            if (over && !right) {
+              var option = $('option[value="' + q.correct[p] + '"]', s);
+              markAnswer(box, s.closest(".match"),
+                T["correct.answer"] + ": " + (option ? option.textContent : ""));
+            }
+          });
+        } else if (q.type === "fill-in" && over && !ok) {
+          $("[data-feedback]", box).appendChild(
+            el("p", "fb-answer", T["correct.answer"] + ": " + q.correct[0]));
+        }
+        var li = el("li");
+        n += 1;
+        var link = el("a", "", fmt("question", { n: n, total: gradedCount }));
+        link.href = "#" + box.id;
+        li.appendChild(link);
+        li.appendChild(document.createTextNode(": " + verdict));
+        list.appendChild(li);
+      });
+      var summary = fmt("result.score", { score: percent }) + " " +
+        fmt(passed ? "result.passed" : "result.failed", { pass: mark });
+      var canRetry = left > 0 && percent < 100;
+      if (canRetry && left !== Infinity) summary += " " + fmt("attempts.left", { n: left });
+      if (!canRetry && !passed) summary += " " + T["attempts.none"];
+      $("[data-result-summary]", result).textContent = summary;
+      result.hidden = false;
+      submit.hidden = true;
+      if (retry) retry.hidden = !canRetry;
+      if (moveFocus) focusOn($("[data-result-title]", result));
+    }
+
+    if (graded && tracker.quiz(quiz.id).review) review(false);
+    else if (!graded && tracker.quiz(quiz.id).attempts) showExamples();
+  }
+
+  /* ::: reveal blocks open once their question has been answered (submitted or saved). */
+  function openReveals() {
+    $$(".reveal").forEach(function (box) {
+      var qid = box.getAttribute("data-reveal-after");
+      var quizId = qid ? quizOfQuestion[qid] : null;
+      if (!qid) {
+        var unit = course.units.filter(function (u) {
+          return u.id === (box.closest("[data-unit]") || {}).id;
+        })[0];
+        quizId = unit && unit.quiz ? unit.quiz.id : null;
+      }
+      var open = quizId ? tracker.quiz(quizId).attempts > 0 : true;
+      box.classList.toggle("is-open", open);
+    });
+  }
+  function afterChange() {
+    openReveals();
+    updateStatus();
+  }
+
+  $$("form[data-quiz]").forEach(setupQuiz);
+  afterChange();
+  root.setAttribute("data-runtime", "ready");
+})();

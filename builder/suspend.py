@@ -1,0 +1,147 @@
+"""The longest suspend_data a learner's saved state can reach, checked against the LMS limit.
+
+The runtime (builder/runtime/scorm-runtime.js, `encode`) saves where the learner is and every
+answer in `cmi.suspend_data`. SCORM 1.2 allows 4,096 characters there and SCORM 2004 64,000; an
+LMS that truncates or refuses a longer value loses the learner's work. Free-text answers are the
+only parts without a fixed size, so their length limits are set here and enforced by the
+page (`maxlength`) and again by the runtime.
+
+Format 1 of the encoding, in characters:
+    "1" "." fingerprint(7) "." one per unit "." six per quiz "." answers joined by ","
+with each answer at most: single-choice the base-36 option index; true-false 1; multiple
+response one base-32 digit per five options; matching one fixed-width base-36 target number per
+prompt; fill-in and reflection base-36 length + ":" + text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from builder.errors import BuildFailed, Diagnostic
+from builder.model import Course, FillIn, Question, Unit
+
+#: suspend_data limits by target (characters).
+LIMITS = {"scorm12": 4096, "scorm2004": 64000}
+TARGET_NAMES = {"scorm12": "SCORM 1.2", "scorm2004": "SCORM 2004"}
+#: A fill-in box takes at least this many characters, so a learner is never cut off mid-word.
+FILL_IN_MIN_LENGTH = 100
+
+_FINGERPRINT = 7
+_PER_QUIZ = 6  # attempts (2) + best score in hundredths (3) + review flag (1)
+
+
+def fill_in_max_length(question: FillIn) -> int:
+    """The longest answer a fill-in box accepts: room for every accepted answer and more."""
+    return max(FILL_IN_MIN_LENGTH, *(len(a) for a in question.answers))
+
+
+def text_limit(question: Question) -> int | None:
+    """The character limit of a free-text answer, or None for other question types."""
+    if question.type == "reflection":
+        return question.max_length
+    if question.type == "fill-in":
+        return fill_in_max_length(question)
+    return None
+
+
+def _base36_digits(n: int) -> int:
+    digits = 1
+    while n >= 36:
+        n //= 36
+        digits += 1
+    return digits
+
+
+def answer_size(question: Question) -> int:
+    """The most characters one question's saved answer can take."""
+    match question.type:
+        case "single-choice":
+            return _base36_digits(len(question.options) - 1)
+        case "true-false":
+            return 1
+        case "multiple-response":
+            return math.ceil(len(question.options) / 5)
+        case "matching":
+            return len(question.prompts) * _base36_digits(len(question.options))
+        case _:
+            limit = text_limit(question) or 0
+            return _base36_digits(limit) + 1 + limit
+
+
+def worst_case_size(units: Sequence[Unit]) -> int:
+    """The longest suspend_data of a SCO made of these units (format 1, see module doc)."""
+    questions = [q for u in units if u.quiz for q in u.quiz.questions]
+    quizzes = sum(1 for u in units if u.quiz)
+    header = 1 + 1 + _FINGERPRINT + 1 + len(units) + 1 + _PER_QUIZ * quizzes + 1
+    return header + sum(answer_size(q) for q in questions) + max(0, len(questions) - 1)
+
+
+@dataclass(frozen=True)
+class ScoSize:
+    """The worst-case saved state of one SCO."""
+
+    name: str
+    units: tuple[Unit, ...]
+    size: int
+
+
+def sco_sizes(course: Course, mode: str) -> list[ScoSize]:
+    """Each SCO's worst-case suspend_data: one SCO for the course, or one per unit."""
+    if mode == "single":
+        return [ScoSize("the course", course.units, worst_case_size(course.units))]
+    return [ScoSize(f"unit '{u.id}'", (u,), worst_case_size((u,))) for u in course.units]
+
+
+def check_suspend_data(course: Course, targets: Sequence[str], mode: str) -> None:
+    """Raise BuildFailed if a learner's saved state could exceed a target's limit."""
+    diags = [d for target in targets for d in suspend_problems(course, target, mode)]
+    if diags:
+        raise BuildFailed(diags)
+
+
+def suspend_problems(course: Course, target: str, mode: str) -> list[Diagnostic]:
+    """One error per SCO whose worst-case saved state exceeds the target's limit."""
+    limit = LIMITS.get(target)
+    if limit is None:
+        return []
+    diags = []
+    for sco in sco_sizes(course, mode):
+        if sco.size <= limit:
+            continue
+        texts = sorted(
+            (
+                (text_limit(q) or 0, q.id, u)
+                for u in sco.units
+                if u.quiz
+                for q in u.quiz.questions
+                if text_limit(q)
+            ),
+            key=lambda t: (-t[0], t[1]),
+        )
+        free = sum(size for size, _, _ in texts)
+        biggest = ", ".join(f"'{qid}' ({size})" for size, qid, _ in texts[:5])
+        where = texts[0][2] if texts else sco.units[0]
+        path = (where.quiz_source or where.source) if texts else where.source
+        hint = (
+            f"lower `max_length` of the longest reflections ({biggest}) so that the total "
+            f"fits, or build only for SCORM 2004 (--target scorm2004)"
+            if texts and target == "scorm12"
+            else f"lower `max_length` of the longest reflections ({biggest})"
+            if texts
+            else "split the questions over more units, or package one SCO per unit (--mode multi)"
+        )
+        diags.append(
+            Diagnostic(
+                path,
+                1,
+                1,
+                "E340",
+                f"the saved state of {sco.name} can reach {sco.size:,} characters, over "
+                f"{TARGET_NAMES[target]}'s suspend_data limit of {limit:,}; free-text answers "
+                f"can take {free:,} of them",
+                hint=hint,
+            )
+        )
+    return diags

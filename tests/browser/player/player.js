@@ -1,0 +1,157 @@
+/* Test LMS player: gives the SCO scorm-again's API, records every call and error code, applies
+ * the strict limits scorm-again relaxes (SCORM 1.2 suspend_data and responses), can make
+ * SetValue or Commit return "false", and relaunches SCOs with their stored CMI data as an LMS
+ * would. Python drives it through window.player (tests/browser/conftest.py). */
+(function () {
+  "use strict";
+  var NAMES = {
+    "1.2": { init: "LMSInitialize", finish: "LMSFinish", get: "LMSGetValue", set: "LMSSetValue",
+      commit: "LMSCommit", error: "LMSGetLastError", string: "LMSGetErrorString",
+      diagnostic: "LMSGetDiagnostic", global: "API" },
+    "2004": { init: "Initialize", finish: "Terminate", get: "GetValue", set: "SetValue",
+      commit: "Commit", error: "GetLastError", string: "GetErrorString",
+      diagnostic: "GetDiagnostic", global: "API_1484_11" }
+  };
+  var api = null, names = null, injected = "0";
+
+  var player = {
+    version: null, calls: [], errors: [], terminated: 0, initialized: 0, launches: 0,
+    fail: { set: false, commit: false }, sequence: [], current: null, store: {}, history: {},
+    navRequest: "",
+
+    /** Launch one SCO: opts = {version, base, href, cmi, sequence}. */
+    launch: function (opts) {
+      player.version = opts.version;
+      names = NAMES[opts.version];
+      if (opts.sequence) player.sequence = opts.sequence;
+      player.base = opts.base;
+      player.current = opts.href;
+      player.terminated = 0;
+      player.initialized = 0;
+      player.navRequest = "";
+      player.launches += 1;
+      var settings = { logLevel: 5, autocommit: false, lmsCommitUrl: false };
+      api = opts.version === "1.2" ? new window.Scorm12API(settings)
+        : new window.Scorm2004API(settings);
+      var cmi = opts.cmi !== undefined ? opts.cmi : player.store[opts.href];
+      if (cmi) api.loadFromJSON(cmi, "cmi");
+      if (opts.version === "1.2") {
+        delete window.API_1484_11; window.API = wrap(api, player.launches, opts.href);
+      } else {
+        delete window.API; window.API_1484_11 = wrap(api, player.launches, opts.href);
+      }
+      document.getElementById("sco").src = opts.base + opts.href;
+    },
+
+    /** Close the SCO as a learner closing the window would: its document is unloaded. */
+    close: function () {
+      document.getElementById("sco").src = "about:blank";
+    },
+
+    /** The CMI data as an LMS would store it (nested JSON). */
+    cmi: function () { return api ? JSON.parse(JSON.stringify(api.cmi)) : null; },
+
+    /** The data an LMS hands back on the next launch of the SCO that just ran. */
+    relaunchData: function () {
+      var c = player.cmi();
+      if (!c) return null;
+      if (player.version === "1.2") {
+        var core = c.core || {};
+        return {
+          core: {
+            lesson_status: core.lesson_status, lesson_location: core.lesson_location,
+            score: core.score, entry: core.exit === "suspend" ? "resume" : ""
+          },
+          suspend_data: c.suspend_data, objectives: c.objectives
+        };
+      }
+      if (c.exit !== "suspend") return { entry: "ab-initio" };
+      return {
+        entry: "resume", completion_status: c.completion_status,
+        success_status: c.success_status, location: c.location, suspend_data: c.suspend_data,
+        score: c.score, progress_measure: c.progress_measure, objectives: c.objectives,
+        interactions: c.interactions
+      };
+    }
+  };
+
+  function violation(fn, args, text) {
+    player.errors.push({ fn: fn, args: args, code: "strict", text: text });
+  }
+
+  /* Limits that scorm-again relaxes but strict LMSs (and the SCORM 1.2 spec) enforce. */
+  function strictCheck(fn, args) {
+    var el = String(args[0]), v = String(args[1]);
+    if (player.version === "1.2") {
+      if (el === "cmi.suspend_data" && v.length > 4096) violation(fn, args, "suspend_data > 4096");
+      if (/student_response$|pattern$/.test(el) && v.length > 255) violation(fn, args, "> 255");
+      if (el === "cmi.core.lesson_status" && v === "not attempted") violation(fn, args, "status");
+      if (/\.result$/.test(el) && v === "incorrect") violation(fn, args, "1.2 result");
+      if (el === "cmi.core.exit" && v === "normal") violation(fn, args, "1.2 exit");
+    } else {
+      if (/completion_status$/.test(el) && (v === "not attempted" || v === "unknown")) {
+        violation(fn, args, "status");
+      }
+      if (/success_status$/.test(el) && v === "unknown") violation(fn, args, "status");
+    }
+  }
+
+  /* The facade the SCO sees. Calls from a SCO that was replaced (a stale launch) are still
+   * recorded and checked, but only the current launch drives the bookkeeping. */
+  function wrap(real, launch, href) {
+    var facade = {};
+    Object.keys(NAMES[player.version]).forEach(function (key) {
+      if (key === "global") return;
+      var fn = names[key];
+      facade[fn] = function () {
+        var args = Array.prototype.slice.call(arguments);
+        var live = launch === player.launches;
+        if (key === "error") return injected !== "0" ? injected : real[fn].apply(real, args);
+        var result;
+        if (live && ((key === "set" && player.fail.set) ||
+            (key === "commit" && player.fail.commit))) {
+          injected = "101";
+          result = "false";
+          player.calls.push({ fn: fn, args: args, result: result, error: "101", injected: true });
+          return result;
+        }
+        injected = "0";
+        if (key === "set") strictCheck(fn, args);
+        if (live && key === "set" && args[0] === "adl.nav.request") {
+          player.navRequest = String(args[1]);
+        }
+        result = real[fn].apply(real, args);
+        var code = String(real.lastErrorCode);
+        var call = { fn: fn, args: args, result: String(result), error: code, href: href };
+        if (!live) call.stale = true;
+        player.calls.push(call);
+        if (code !== "0") player.errors.push(call);
+        if (live && key === "init" && String(result) === "true") player.initialized += 1;
+        if (key === "finish" && String(result) === "true") {
+          player.history[href] = JSON.parse(JSON.stringify(real.cmi));
+          if (live) {
+            player.terminated += 1;
+            afterTerminate();
+          }
+        }
+        return result;
+      };
+    });
+    return facade;
+  }
+
+  /* As Moodle does for SCORM 2004: store the SCO's data and act on continue / previous. */
+  function afterTerminate() {
+    player.store[player.current] = player.relaunchData();
+    if (player.version !== "2004") return;
+    var nav = player.navRequest;
+    var i = player.sequence.indexOf(player.current);
+    var next = nav === "continue" ? i + 1 : nav === "previous" ? i - 1 : -1;
+    if (i < 0 || next < 0 || next >= player.sequence.length) return;
+    setTimeout(function () {
+      player.launch({ version: player.version, base: player.base, href: player.sequence[next] });
+    }, 0);
+  }
+
+  window.player = player;
+})();
