@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.container import container_plugin
@@ -28,11 +29,27 @@ Audience = Literal["learner", "facilitator"]
 #: Callout containers: `::: name` ... `:::`, rendered as a labelled box.
 CALLOUTS = ("aim", "example", "note", "key-point", "reflection", "quote", "facilitator")
 #: Structural containers with their own rendering.
-STRUCTURAL = ("reveal", "figure", "quiz")
+STRUCTURAL = ("reveal", "figure", "quiz", "chart")
 CONTAINERS = CALLOUTS + STRUCTURAL
 
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
+#: Schemes that run code or smuggle content past the package's own files; refused everywhere.
+UNSAFE_SCHEMES = frozenset(("javascript", "vbscript", "data", "file"))
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+#: Raw HTML as authors write it: a tag, a closing tag or a comment (shown as text, never run).
+_RAW_HTML = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|!--)")
+_ATTR_LINE = re.compile(r"^ {0,3}\{.*\}[ \t]*$")
+_EVENT_ATTR = re.compile(r"[\s/\"'](on[a-z]+)\s*=", re.IGNORECASE)
+#: Attributes an author may set with `{...}`: everything else could carry script or styling.
+ALLOWED_ATTRS = ("id", "class")
+#: Token nesting at which a text is refused: 9 lists inside each other reach it. Below
+#: markdown-it's own limit (20), which silently drops everything deeper.
+MAX_NESTING = 18
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.MULTILINE)
+
+#: Renders the chart of a data set: (data set id, HTML id prefix) -> HTML, or None if unknown.
+ChartRenderer = Callable[[str, str], str | None]
 
 
 @dataclass
@@ -44,6 +61,18 @@ class RenderedMarkdown:
     media: set[str] = field(default_factory=set)
     headings: list[tuple[int, str, str]] = field(default_factory=list)
     has_quiz_marker: bool = False
+    anchors: set[str] = field(default_factory=set)
+    """Fragments other texts may link to: heading slugs and `{#id}` attributes, unprefixed."""
+    links: list[tuple[str, int]] = field(default_factory=list)
+    """Links inside the course (not web addresses), with their line, for fragment checks."""
+    reveals: list[tuple[str, int]] = field(default_factory=list)
+    """Question ids named by `::: reveal`, with their line."""
+    charts: list[str] = field(default_factory=list)
+    """Data set ids drawn by `::: chart`."""
+    inline_links: dict[str, str] = field(default_factory=dict)
+    media_lines: dict[str, int] = field(default_factory=dict)
+    """First line of each resolved link and image target (so media problems have a line)."""
+    """Resolved targets of the links in the unit's quiz text (rendered by the templates)."""
 
 
 def _noop_render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -53,12 +82,82 @@ def _noop_render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env
 @cache
 def parser() -> MarkdownIt:
     """The configured parser (built once; markdown-it parsers are reusable)."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False, "maxNesting": 20}
+    )
     md.enable("table")
-    md.use(footnote_plugin).use(deflist_plugin).use(attrs_plugin).use(attrs_block_plugin)
+    md.use(footnote_plugin).use(deflist_plugin)
+    md.use(attrs_plugin, allowed=ALLOWED_ATTRS).use(attrs_block_plugin, allowed=ALLOWED_ATTRS)
+    # Every link and image becomes a token, so that an unsafe one is reported where it is written
+    # instead of silently staying text; the last core rule then strips its address.
+    md.validateLink = _any_link  # type: ignore[method-assign]
+    md.core.ruler.push("unsafe_urls", _strip_unsafe_urls)
     for name in CONTAINERS:
         md.use(container_plugin, name=name, render=_noop_render)
     return md
+
+
+class LinkError(str):
+    """A resolver's error message that carries its own diagnostic code (plain str: E322)."""
+
+    code: str
+
+    def __new__(cls, code: str, message: str) -> LinkError:
+        """The message `message`, reported under `code`."""
+        err = super().__new__(cls, message)
+        err.code = code
+        return err
+
+
+def _any_link(url: str) -> bool:
+    return True
+
+
+def unsafe_url(url: str) -> bool:
+    """True if a browser would run or inline `url` (javascript:, data:, …) instead of fetching."""
+    # Browsers ignore control characters and spaces inside a scheme: 'java\tscript:' runs.
+    m = _SCHEME.match(_CONTROL.sub("", url).lower())
+    return m is not None and m.group(1) in UNSAFE_SCHEMES
+
+
+def _strip_unsafe_urls(state: StateCore) -> None:
+    """Remove unsafe link and image addresses, keeping them in meta for the diagnostic."""
+    for tok in state.tokens:
+        for child in tok.children or ():
+            if child.type in ("link_open", "image"):
+                attr = "href" if child.type == "link_open" else "src"
+                url = str(child.attrs.get(attr, ""))
+                if unsafe_url(url):
+                    child.meta["unsafe_url"] = url
+                    del child.attrs[attr]
+
+
+def _raw_html_message(tag: str) -> str:
+    shown = tag if len(tag) <= 40 else tag[:37] + "…"
+    event = _EVENT_ATTR.search(tag)
+    if event:
+        return f"raw HTML with an event handler ({event.group(1)}=) is not allowed: {shown}"
+    return f"raw HTML is not allowed in Markdown: {shown}"
+
+
+def inline_problems(children: Sequence[Token]) -> list[tuple[str, str, str]]:
+    """Unsafe addresses, raw HTML and refused attributes in inline tokens.
+
+    Each problem is (code, message, the text as written, to find its line).
+    """
+    out = []
+    for child in children:
+        if child.meta.get("unsafe_url"):
+            url = str(child.meta["unsafe_url"])
+            out.append(("E351", f"address '{url[:40]}' is not allowed", url))
+        elif child.type == "text":
+            raw = _RAW_HTML.search(child.content)
+            if raw:
+                out.append(("E352", _raw_html_message(raw.group()), raw.group()))
+        if child.meta.get("insecure_attrs"):
+            name = sorted(str(k) for k in child.meta["insecure_attrs"])[0]
+            out.append(("E353", f"attribute '{name}' is not allowed", name))
+    return out
 
 
 def slugify(text: str) -> str:
@@ -91,6 +190,7 @@ def render_markdown(
     resolve_link: Callable[[str], tuple[str | None, str | None]],
     figure_image: Callable[[str], str | None],
     heading_base: int = 2,
+    chart: ChartRenderer | None = None,
 ) -> RenderedMarkdown:
     """Render one unit's Markdown; links are passed through `resolve_link` (href, error)."""
     md = parser()
@@ -115,6 +215,17 @@ def render_markdown(
                 f"footnote [^{name}] is defined but never cited",
                 hint=f"cite it with [^{name}] where the text relies on it, or delete it",
             )
+    # A second definition of a label is silently ignored by the parser: the note would be wrong.
+    seen_defs: set[str] = set()
+    for m in _FOOTNOTE_DEF.finditer(text):
+        if m.group(1) in seen_defs:
+            diag(
+                text.count("\n", 0, m.start()),
+                "E326",
+                f"footnote [^{m.group(1)}] is defined twice",
+                hint="give each note its own label",
+            )
+        seen_defs.add(m.group(1))
 
     if audience == "learner":
         tokens = _drop_containers(tokens, "facilitator")
@@ -123,9 +234,21 @@ def render_markdown(
     shift = heading_base - min(levels) if levels else 0
     used_ids: set[str] = set()
     last_line: int | None = 0
+    too_deep = False
     for i, tok in enumerate(tokens):
         if tok.map:
             last_line = tok.map[0]
+        if tok.level >= MAX_NESTING and not too_deep:
+            too_deep = True
+            diag(
+                last_line,
+                "E354",
+                "lists, quotes and ::: blocks are nested too deeply here; deeper levels would "
+                "be lost",
+                hint="at most 8 lists inside each other: flatten the structure",
+            )
+        if tok.meta.get("insecure_attrs"):
+            _attrs_diagnostic(tok, diag, _attr_block_line(text, tok, last_line))
         if tok.type in ("heading_open", "heading_close"):
             level = min(6, int(tok.tag[1]) + shift)
             tok.tag = f"h{level}"
@@ -140,15 +263,50 @@ def render_markdown(
                 used_ids.add(anchor)
                 tok.attrSet("id", anchor)
                 result.headings.append((level, anchor, title))
+                result.anchors.add(anchor[len(doc_id) + 2 :])
         elif tok.type.startswith("container_"):
-            _render_container(tok, labels, figure_image, result, diag, last_line)
-        elif tok.type == "inline" and tok.children:
+            known = len(result.media)
+            _render_container(tok, labels, figure_image, result, diag, last_line, chart, doc_id)
+            if len(result.media) > known:  # a figure's image: remember where it is named
+                for src in result.media:
+                    result.media_lines.setdefault(src, first_line + (last_line or 0))
+        elif tok.attrs.get("id"):
+            _prefix_id(tok, doc_id, result)
+        if tok.type == "inline" and tok.children:
             unlinked = False
+            # Line of each child: a paragraph's lines are separated by break tokens.
+            line = last_line or 0
             for child in tok.children:
+                if child.type in ("softbreak", "hardbreak"):
+                    line += 1
+                if child.attrs.get("id"):
+                    _prefix_id(child, doc_id, result)
+                if child.meta.get("insecure_attrs"):
+                    _attrs_diagnostic(child, diag, line)
+                if child.meta.get("unsafe_url"):
+                    url = str(child.meta["unsafe_url"])
+                    diag(
+                        line,
+                        "E351",
+                        f"{'link' if child.type == 'link_open' else 'image'} address "
+                        f"'{url[:40]}' is not allowed: {url.split(':', 1)[0].strip()}: "
+                        "addresses can run code in the learner's browser",
+                        hint="link to a web page (https://…), a unit or a file in media/",
+                    )
+                    continue
                 if child.type == "text":
+                    raw = _RAW_HTML.search(child.content)
+                    if raw:
+                        diag(
+                            line,
+                            "E352",
+                            _raw_html_message(raw.group()),
+                            hint="use Markdown instead; to show a tag as text, put it in "
+                            "`backticks`",
+                        )
                     for m in _FOOTNOTE_REF.finditer(child.content):
                         diag(
-                            last_line,
+                            line,
                             "E320",
                             f"footnote [^{m.group(1)}] is cited but never defined",
                             hint=f"add a line '[^{m.group(1)}]: …' with the source",
@@ -158,13 +316,16 @@ def render_markdown(
                 elif child.type == "link_open":
                     href = str(child.attrs.get("href", ""))
                     new, err = resolve_link(href)
+                    if not href.startswith(("http://", "https://", "mailto:")):
+                        result.links.append((href, first_line + (line or 0)))
                     if err:
-                        diag(last_line, "E322", err)
+                        diag(line, getattr(err, "code", "E322"), err)
                     elif new == "":
                         # A target the page cannot navigate to (another SCO): keep the words.
                         child.type, child.content = "html_inline", '<span class="unit-ref">'
                         unlinked = True
                     elif new is not None:
+                        result.media_lines.setdefault(new, first_line + line)
                         child.attrSet("href", new)
                         if new.startswith(("http://", "https://", "mailto:")):
                             child.attrSet("rel", "noopener")
@@ -173,15 +334,58 @@ def render_markdown(
                     src = str(child.attrs.get("src", ""))
                     new_src = figure_image(src)
                     if new_src is None:
-                        diag(last_line, "E323", f"image '{src}' not found in the course's media")
+                        # The link resolver says why, if the path is refused (outside the course).
+                        why = resolve_link(src)[1]
+                        if isinstance(why, LinkError):
+                            diag(line, why.code, why)
+                        else:
+                            diag(line, "E323", f"image '{src}' not found in the course's media")
                     else:
                         child.attrSet("src", new_src)
                         child.attrSet("loading", "lazy")
                         result.media.add(new_src)
+                        result.media_lines.setdefault(new_src, first_line + line)
+    if too_deep:
+        # markdown-it stops reading at its nesting limit: whatever else it found is unreliable.
+        result.diagnostics = [d for d in result.diagnostics if d.code == "E354"]
+    result.reveals = [(qid, first_line + line0) for qid, line0 in result.reveals]
     result.html = md.renderer.render(tokens, md.options, env)
     result.html = result.html.replace('<hr class="footnotes-sep" />\n', "")
-    result.has_quiz_marker = any(t.type == "container_quiz_open" for t in tokens)
     return result
+
+
+def _attr_block_line(text: str, tok: Token, line0: int | None) -> int | None:
+    """The line of the `{...}` block that gave `tok` its attributes (it stands above it)."""
+    if not tok.map:
+        return line0
+    lines = text.split("\n")
+    name = sorted(str(k) for k in tok.meta["insecure_attrs"])[0]
+    at = tok.map[0] - 1
+    while 0 <= at < len(lines) and _ATTR_LINE.match(lines[at]):
+        if name in lines[at]:
+            return at
+        at -= 1
+    return line0
+
+
+def _attrs_diagnostic(tok: Token, diag: Callable[..., None], line0: int | None) -> None:
+    names = sorted(str(k) for k in tok.meta["insecure_attrs"])
+    events = [n for n in names if n.lower().startswith("on")]
+    diag(
+        line0,
+        "E353",
+        f"event handler attribute {events[0]}= is not allowed"
+        if events
+        else f"attribute '{names[0]}' is not allowed",
+        hint="attributes in {…} may only set #id and .class",
+    )
+
+
+def _prefix_id(tok: Token, doc_id: str, result: RenderedMarkdown) -> None:
+    """Make an author's `{#id}` unique in a page of many units, like heading ids."""
+    ident = str(tok.attrs["id"])
+    result.anchors.add(ident)
+    tok.attrSet("id", f"{doc_id}--{ident}")
 
 
 def _render_container(
@@ -191,6 +395,8 @@ def _render_container(
     result: RenderedMarkdown,
     diag: Callable[..., None],
     line0: int | None,
+    chart: ChartRenderer | None = None,
+    doc_id: str = "",
 ) -> None:
     """Turn a container token into the HTML open/close tag it stands for (in place)."""
     name = tok.type[len("container_") : tok.type.rindex("_")]
@@ -199,9 +405,29 @@ def _render_container(
     tok.type = "html_block"
     if name == "quiz":
         tok.content = '<div class="quiz-slot" data-quiz-slot></div>\n' if opening else ""
+        # Noted here: the token's type is rewritten to html_block just above.
+        result.has_quiz_marker = result.has_quiz_marker or opening
     elif name == "reveal":
         target = f' data-reveal-after="{_attr(args)}"' if args else ""
+        if opening and args:
+            result.reveals.append((args, line0 or 0))
         tok.content = f'<div class="reveal"{target}>\n' if opening else "</div>\n"
+    elif name == "chart":
+        if not opening:
+            tok.content = "</figure>\n"
+            return
+        html = chart(args, f"{doc_id}--chart-{args}") if chart and args else None
+        if html is None:
+            diag(
+                line0,
+                "E325",
+                f"chart of unknown data set '{args}'" if args else "chart without a data set id",
+                hint="write '::: chart <id>' with the id of a file in data/",
+            )
+            html = ""
+        else:
+            result.charts.append(args)
+        tok.content = f'<figure class="chart" id="{_attr(doc_id)}--chart-{_attr(args)}">\n{html}'
     elif name == "figure":
         if opening:
             src = figure_image(args) if args else None

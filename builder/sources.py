@@ -7,6 +7,8 @@ later stage can report an error at the author's line.
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,15 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 Loc = tuple[str | int, ...]
 
-#: Largest number of YAML nodes one file may expand to (anchors can multiply a small file).
+#: Largest number of YAML values one file may expand to (aliases can multiply a small file).
 MAX_NODES = 200_000
+#: Deepest nesting of mappings and lists in one YAML file (course files need fewer than 10).
+MAX_DEPTH = 64
+#: Largest course file (YAML or Markdown) read; larger files are refused before reading.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_NULLS = {"", "~", "null", "Null", "NULL"}
-_TRUE = {"true", "True", "TRUE"}
-_FALSE = {"false", "False", "FALSE"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class SourceTree:
     units: dict[str, SourceFile] = field(default_factory=dict)
     quizzes: dict[str, SourceFile] = field(default_factory=dict)
     quiz_errors: set[str] = field(default_factory=set)
+    unit_errors: set[str] = field(default_factory=set)
+    """Unit files that could not be read (their errors are in `diagnostics`)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def display(self, rel: str) -> str:
@@ -75,132 +80,313 @@ class SourceTree:
         return f"{self.display_root}/{rel}" if self.display_root not in ("", ".") else rel
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    value = node.value
+_CONSTANTS: dict[str, Any] = {
+    **dict.fromkeys(("", "~", "null", "Null", "NULL")),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+}
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def _scalar(value: str, style: str | None, tag: str | None) -> Any:
     # Plain scalars have style None (pure-Python loader) or "" (libyaml loader).
-    if node.style or node.tag == "tag:yaml.org,2002:str":
+    if style or tag == "tag:yaml.org,2002:str":
         return value
-    if value in _NULLS:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    if _INT.match(value):
-        return int(value)
-    if _FLOAT.match(value):
-        return float(value)
+    if value in _CONSTANTS:
+        return _CONSTANTS[value]
+    if value[:1] in _NUMBER_START:
+        if _INT.match(value):
+            return int(value)
+        if _FLOAT.match(value):
+            return float(value)
     return value
 
 
-class _Converter:
+class _Stop(Exception):
+    """A limit was hit: the file gets this one diagnostic and is not read further."""
+
+    def __init__(self, where: tuple[int, int], code: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.code = code
+        self.message = message
+
+
+class _Frame:
+    """A mapping or sequence still open while the event stream is read."""
+
+    __slots__ = (
+        "anchor",
+        "discard",
+        "drop",
+        "first",
+        "is_map",
+        "key",
+        "key_next",
+        "loc",
+        "mark",
+        "value",
+    )
+
+    def __init__(
+        self, value: Any, loc: Loc, discard: bool, mark: tuple[int, int], first: int, anchor: Any
+    ) -> None:
+        self.value = value
+        self.is_map = isinstance(value, dict)
+        self.loc = loc
+        self.discard = discard  # inside a refused key or its value: record nothing
+        self.mark = mark
+        self.first = first  # value count when the frame opened (sizes anchors)
+        self.anchor: str | None = anchor
+        self.key_next = True  # mappings alternate key, value
+        self.key = ""
+        self.drop = False  # the value of a refused key is read, then dropped
+
+
+class _Reader:
+    """Plain data and a position map from libyaml's event stream, without recursion.
+
+    Events rather than `yaml.compose`: compose recurses in C and crashes the interpreter on
+    deeply nested input (a few hundred kilobytes of `[` are enough), and events are faster for
+    the thousands of small YAML documents of a large course.
+    """
+
     def __init__(self, display: str, line_offset: int) -> None:
         self.display = display
         self.offset = line_offset
         self.positions: dict[Loc, tuple[int, int]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
+        self.anchors: dict[str, tuple[Any, int]] = {}
 
-    def mark(self, node: yaml.Node) -> tuple[int, int]:
-        return (node.start_mark.line + 1 + self.offset, node.start_mark.column + 1)
+    def mark(self, event: Any) -> tuple[int, int]:
+        m = event.start_mark
+        return (m.line + 1 + self.offset, m.column + 1)
 
-    def convert(self, node: yaml.Node, loc: Loc) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooLarge
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for i, child in enumerate(node.value):
-                self.positions[(*loc, i)] = self.mark(child)
-                items.append(self.convert(child, (*loc, i)))
-            return items
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                line, col = self.mark(key_node)
-                self.diagnostics.append(
-                    Diagnostic(self.display, line, col, "E103", "a key must be plain text")
-                )
-                continue
-            key = str(key_node.value)
-            if key in result:
-                line, col = self.mark(key_node)
-                first = self.positions[(*loc, key)][0]
-                self.diagnostics.append(
-                    Diagnostic(
-                        self.display,
-                        line,
-                        col,
-                        "E104",
-                        f"duplicate key '{key}' (first written on line {first})",
+    def read(self, text: str) -> Any:
+        loader = _Loader(text)
+        try:
+            return self._events(loader)
+        finally:
+            loader.dispose()
+
+    def _events(self, loader: Any) -> Any:
+        stack: list[_Frame] = []
+        documents = 0
+        root: Any = None
+        get_event = loader.get_event
+        scalar_event = yaml.ScalarEvent
+        offset = self.offset + 1
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is scalar_event:
+                self.count += 1
+                if self.count > MAX_NODES:
+                    self._count(0, event)
+                value = _scalar(event.value, event.style, event.tag)
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                m = event.start_mark
+                mark = (m.line + offset, m.column + 1)
+                if not stack:
+                    root = value
+                    self.positions[()] = mark
+                else:
+                    self._deliver(stack[-1], value, mark, event.value)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self._count(1, event)
+                if len(stack) >= MAX_DEPTH:
+                    raise _Stop(
+                        self.mark(event),
+                        "E105",
+                        f"the YAML is nested more than {MAX_DEPTH} levels deep",
                     )
+                mark = self.mark(event)
+                loc: Loc = ()
+                discard = False
+                if not stack:
+                    self.positions[()] = mark
+                else:
+                    parent = stack[-1]
+                    discard = parent.discard or parent.drop or (parent.is_map and parent.key_next)
+                    if parent.is_map:
+                        loc = (*parent.loc, parent.key)
+                    else:
+                        loc = (*parent.loc, len(parent.value))
+                        if not discard:
+                            self.positions[loc] = mark
+                container: Any = {} if kind is yaml.MappingStartEvent else []
+                stack.append(_Frame(container, loc, discard, mark, self.count, event.anchor))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (frame.value, self.count - frame.first + 1)
+                if not stack:
+                    root = frame.value
+                else:
+                    self._deliver(stack[-1], frame.value, frame.mark, None)
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in self.anchors:
+                    raise _Stop(
+                        self.mark(event), "E101", f"YAML syntax: unknown alias *{event.anchor}"
+                    )
+                value, size = self.anchors[event.anchor]
+                # An alias repeats its anchor's whole value: count all of it again, so that a
+                # few nested aliases cannot expand into millions of values for later stages.
+                self._count(size, event)
+                if not stack:
+                    root = value
+                else:
+                    raw = None if isinstance(value, dict | list) else str(value)
+                    self._deliver(stack[-1], value, self.mark(event), raw)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Stop(
+                        self.mark(event),
+                        "E101",
+                        "YAML syntax: a second document starts here; a course file holds one",
+                    )
+            elif kind is yaml.StreamEndEvent:
+                return root
+
+    def _count(self, size: int, event: Any) -> None:
+        self.count += size
+        if self.count > MAX_NODES:
+            raise _Stop(
+                self.mark(event), "E105", f"the YAML expands to more than {MAX_NODES:,} values"
+            )
+
+    def _deliver(self, frame: _Frame, value: Any, mark: tuple[int, int], raw: str | None) -> None:
+        """Hand a finished value (`raw`: its text, if a scalar) to the mapping or list around it."""
+        if not frame.is_map:
+            frame.value.append(value)
+            if not frame.discard and raw is not None:
+                self.positions[(*frame.loc, len(frame.value) - 1)] = mark
+            return
+        if not frame.key_next:
+            if not frame.drop:
+                frame.value[frame.key] = value
+            frame.key_next, frame.drop = True, False
+            return
+        frame.key_next = False
+        if frame.discard:
+            frame.drop = True
+            return
+        if raw is None:
+            self.diagnostics.append(
+                Diagnostic(self.display, *mark, "E103", "a key must be plain text")
+            )
+            frame.drop = True
+            return
+        key = raw
+        at = (*frame.loc, key)
+        if key in frame.value:
+            first = self.positions[at][0]
+            self.diagnostics.append(
+                Diagnostic(
+                    self.display,
+                    *mark,
+                    "E104",
+                    f"duplicate key '{key}' (first written on line {first})",
                 )
-                continue
-            self.positions[(*loc, key)] = self.mark(key_node)
-            result[key] = self.convert(value_node, (*loc, key))
-        return result
+            )
+            frame.drop = True
+            return
+        self.positions[at] = mark
+        frame.key = key
 
 
-class _TooLarge(Exception):
-    pass
+def _problem_at(text: str, byte_offset: int, line_offset: int) -> tuple[int, int]:
+    """Line and column of a byte offset into the UTF-8 form of `text` (libyaml counts bytes)."""
+    before = text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")
+    line = before.count("\n") + 1
+    return line + line_offset, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def parse_yaml(
     text: str, display: str, line_offset: int = 0
 ) -> tuple[Any, dict[Loc, tuple[int, int]], list[Diagnostic]]:
     """Parse one YAML document; return its data, the position map and any diagnostics."""
+    reader = _Reader(display, line_offset)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        data = reader.read(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         col = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "cannot be read"
-        hint = "indent with spaces, not tabs" if "\t" in problem or "'\\t'" in problem else None
+        hint = None
+        lines = text.split("\n")
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+            hint = "indent with spaces, not tabs"
+        elif problem in ("did not find expected key", "found unexpected end of stream"):
+            hint = "a quote or bracket opened on an earlier line may not be closed"
         return (
             None,
             {},
             [Diagnostic(display, line, col, "E101", f"YAML syntax: {problem}", hint=hint)],
         )
-    except yaml.YAMLError as exc:
-        return None, {}, [Diagnostic(display, 1 + line_offset, 1, "E101", f"YAML syntax: {exc}")]
-    if node is None:
-        return None, {(): (1 + line_offset, 1)}, []
-    conv = _Converter(display, line_offset)
-    conv.positions[()] = conv.mark(node)
-    try:
-        data = conv.convert(node, ())
-    except _TooLarge:
+    except yaml.reader.ReaderError as exc:
+        line, col = _problem_at(text, exc.position, line_offset)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return (
             None,
             {},
             [
                 Diagnostic(
                     display,
-                    1 + line_offset,
-                    1,
-                    "E105",
-                    f"the YAML expands to more than {MAX_NODES} values",
+                    line,
+                    col,
+                    "E101",
+                    f"YAML syntax: the control character U+{code:04X} is not allowed",
+                    hint="delete it (it is often pasted in by accident)",
                 )
             ],
         )
-    except RecursionError:
-        return (
-            None,
-            {},
-            [Diagnostic(display, 1 + line_offset, 1, "E105", "the YAML is nested too deeply")],
-        )
-    return data, conv.positions, conv.diagnostics
+    except yaml.YAMLError as exc:
+        return None, {}, [Diagnostic(display, 1 + line_offset, 1, "E101", f"YAML syntax: {exc}")]
+    except _Stop as stop:
+        return None, {}, [Diagnostic(display, *stop.where, stop.code, stop.message)]
+    if not reader.positions:
+        reader.positions[()] = (1 + line_offset, 1)
+    return data, reader.positions, reader.diagnostics
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
-    """Read a course file as UTF-8 text with LF line ends."""
+    """Read a course file as UTF-8 text with LF line ends (a BOM and CRLF are accepted)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                # Refused before reading: a huge file is a mistake, and reading it is slow.
+                return None, [
+                    Diagnostic(
+                        display,
+                        1,
+                        1,
+                        "E109",
+                        f"the file is {size / 2**20:.1f} MiB; course files may be at most "
+                        f"{MAX_FILE_BYTES // 2**20} MiB",
+                        hint="split a long unit into several units; put large material in "
+                        "media/ and link to it",
+                    )
+                ]
+            raw = fh.read()
     except OSError as exc:
         return None, [Diagnostic(display, 1, 1, "E106", f"cannot read the file: {exc.strerror}")]
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None, [
+            Diagnostic(
+                display,
+                1,
+                1,
+                "E102",
+                "the file is saved as UTF-16, not UTF-8",
+                hint="save the file as UTF-8",
+            )
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -216,9 +402,13 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
                 hint="save the file as UTF-8",
             )
         ]
+    # Editors on Windows write a byte-order mark and CRLF line ends: both are accepted and
+    # normalised, so a course gives the same package whichever editor saved it.
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, []
 
 
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
@@ -261,19 +451,24 @@ def load_markdown_file(
         return None, diags
     parts = split_front_matter(text)
     if parts is None:
+        unclosed = _FENCE.match(text) is not None
         return None, [
             Diagnostic(
                 display,
                 1,
                 1,
                 "E107",
-                "the file has no front matter",
-                hint="start the file with a '---' line, the unit's id, title "
+                "the front matter is not closed" if unclosed else "the file has no front matter",
+                hint="end the front matter with a '---' line"
+                if unclosed
+                else "start the file with a '---' line, the unit's id, title "
                 "and kind, and another '---' line",
             )
         ]
     meta, body, body_line = parts
     data, positions, diags = parse_yaml(meta, display, line_offset=1)
+    if data is None and diags:  # unreadable front matter: its own error says enough
+        return None, diags
     return SourceFile(rel, display, data, positions, body, body_line), diags
 
 
@@ -294,6 +489,11 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
             )
         )
         return tree
+    real_root = root.resolve()
+    outside = _outside(course_path, real_root, tree.display("course.yaml"))
+    if outside:
+        tree.diagnostics.append(outside)
+        return tree
     tree.course, diags = load_yaml_file(course_path, "course.yaml", tree.display("course.yaml"))
     tree.diagnostics += diags
     for folder, suffix, target, loader in (
@@ -305,10 +505,37 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
             continue
         for path in sorted(base.rglob(f"*{suffix}")):
             rel = path.relative_to(root).as_posix()
+            if _ignored(path.relative_to(base)) or path.is_dir():
+                continue
+            outside = _outside(path, real_root, tree.display(rel))
+            if outside:
+                tree.diagnostics.append(outside)
+                (tree.quiz_errors if folder == "quizzes" else tree.unit_errors).add(rel)
+                continue
             source, diags = loader(path, rel, tree.display(rel))
             tree.diagnostics += diags
             if source is not None:
                 target[rel] = source
-            elif folder == "quizzes":
-                tree.quiz_errors.add(rel)
+            else:
+                (tree.quiz_errors if folder == "quizzes" else tree.unit_errors).add(rel)
     return tree
+
+
+def _ignored(rel: Path) -> bool:
+    """Folders and hidden files (editor lock files such as `.#unit.md`, `.DS_Store`)."""
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def _outside(path: Path, real_root: Path, display: str) -> Diagnostic | None:
+    """A diagnostic if `path` is a link that leads out of the course folder."""
+    real = path.resolve()
+    if real.is_relative_to(real_root):
+        return None
+    return Diagnostic(
+        display,
+        1,
+        1,
+        "E110",
+        "the file is a link to a file outside the course folder",
+        hint="course files are read only from inside the course folder: copy the file in",
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -13,8 +15,10 @@ from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.model import (
     Course,
     CourseFile,
+    DataSet,
     Matching,
     MultipleResponse,
+    Question,
     Quiz,
     SingleChoice,
     Unit,
@@ -114,7 +118,10 @@ def pydantic_diagnostics(
             code, msg = "E108", f"the file is empty or is not a mapping of keys to values ({what})"
         else:
             code = "E205"
-            shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+            got = repr(value)
+            if len(got) > 60:  # a long title would drown the message
+                got = f"{got[:40]}… ({len(value) if isinstance(value, str) else len(got)} chars)"
+            shown = "" if isinstance(value, dict | list) else f" (got {got})"
             msg = f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}{shown}"
         out.append(source.diagnostic(loc, code, msg, hint=hint))
     return out
@@ -185,17 +192,95 @@ def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
                 seen.append(p.id)
 
 
-def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
-    """Build the Course from the sources; raise BuildFailed with every error found."""
+_CHART = re.compile(r"^ {0,3}:{3,}[ \t]*chart[ \t]+(\S+)", re.MULTILINE)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _check_dataset(
+    ds: DataSet, source: SourceFile, questions: dict[str, Question]
+) -> Iterable[Diagnostic]:
+    """Compare a data set with the matching question it is the answer key of.
+
+    Two copies of the same figures (a handout and a facilitators' answer key) drift apart; this
+    catches a row matched to another region, a region that is not among the options, and a
+    prompt whose value or unit differs from the data.
+    """
+    if ds.question is None:
+        return
+    q = questions.get(ds.question)
+    if not isinstance(q, Matching):
+        what = "is not a matching question" if q is not None else "does not exist"
+        yield source.diagnostic(
+            ("question",),
+            "E340",
+            f"data set '{ds.id}' is the answer key of question '{ds.question}', which {what}",
+        )
+        return
+    options = {o.id: o.text for o in q.options}
+    prompts = {p.id: p for p in q.prompts}
+    covered = set()
+    for ri, row in enumerate(ds.rows):
+        if row.prompt is None:
+            continue
+        prompt = prompts.get(row.prompt)
+        if prompt is None:
+            yield source.diagnostic(
+                ("rows", ri, "prompt"),
+                "E341",
+                f"data set '{ds.id}': question '{q.id}' has no prompt '{row.prompt}'",
+                hint="prompts: " + ", ".join(prompts),
+            )
+            continue
+        covered.add(row.prompt)
+        answer = options.get(prompt.answer, prompt.answer)
+        if _norm(answer) != _norm(row.label):
+            yield source.diagnostic(
+                ("rows", ri, "label"),
+                "E341",
+                f"data set '{ds.id}' gives {ds.value_text(row.value)} to '{row.label}', but "
+                f"question '{q.id}' matches prompt '{prompt.id}' to '{answer}'",
+                hint="the data and the answer key must agree: check both against the source",
+            )
+        value = ds.value_text(row.value)
+        if value not in prompt.text or _norm(ds.unit) not in _norm(prompt.text):
+            yield source.diagnostic(
+                ("rows", ri, "value"),
+                "E342",
+                f"prompt '{prompt.id}' of question '{q.id}' reads '{prompt.text}', which does "
+                f"not state the value and unit of data set '{ds.id}' ('{value} {ds.unit}')",
+                hint="a value with the wrong number or unit misleads the learner",
+            )
+    for p in q.prompts:
+        if p.id not in covered:
+            yield source.diagnostic(
+                ("rows",),
+                "E341",
+                f"data set '{ds.id}' has no row for prompt '{p.id}' of question '{q.id}'",
+            )
+
+
+def validate_course(
+    tree: SourceTree, data: Sequence[SourceFile] = ()
+) -> tuple[Course, list[Diagnostic]]:
+    """Build the Course from the sources (and `data/*.yaml`); raise BuildFailed on any error."""
     diags = list(tree.diagnostics)
     cfile: CourseFile | None = None
     if tree.course is not None:
         cfile = _parse(tree.course, CourseFile, "course.yaml", diags)
 
     metas: dict[str, tuple[UnitMeta, SourceFile]] = {}
+    # Ids (and file names) of unit files whose own errors are reported: listing them in
+    # course.yaml is not a second mistake, so no follow-on "unit not found".
+    broken_units = {PurePosixPath(rel).stem for rel in tree.unit_errors}
     for src in tree.units.values():
         meta = _parse(src, UnitMeta, "front matter", diags)
         if meta is None:
+            broken_units.add(PurePosixPath(src.rel).stem)
+            if isinstance(src.data, dict) and isinstance(src.data.get("id"), str):
+                broken_units.add(src.data["id"])
             continue
         if meta.id in metas:
             other = metas[meta.id][1]
@@ -208,6 +293,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
         metas[meta.id] = (meta, src)
 
     quizzes: dict[str, Quiz] = {}
+    quiz_sources: dict[str, SourceFile] = {}
+    questions: dict[str, Question] = {}
     # Quiz files that failed to load (their own errors are reported; no follow-on errors).
     broken: set[str] = {rel for rel in tree.quiz_errors}
     question_ids: dict[str, str] = {}
@@ -235,7 +322,28 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
                     )
                 )
             question_ids[q.id] = src.display
+            questions.setdefault(q.id, q)
         quizzes[rel] = quiz
+        quiz_sources[rel] = src
+
+    datasets: list[DataSet] = []
+    dataset_ids: dict[str, str] = {}
+    for src in data:
+        ds = _parse(src, DataSet, "data set", diags)
+        if ds is None:
+            continue
+        if ds.id in dataset_ids:
+            diags.append(
+                src.diagnostic(
+                    ("id",),
+                    "E302",
+                    f"data set id '{ds.id}' is already used by {dataset_ids[ds.id]}",
+                )
+            )
+            continue
+        dataset_ids[ds.id] = src.display
+        diags += _check_dataset(ds, src, questions)
+        datasets.append(ds)
 
     if cfile is None or tree.course is None:
         raise BuildFailed(diags)
@@ -249,6 +357,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
             )
             continue
         listed.add(uid)
+        if uid not in metas and uid in broken_units:
+            continue
         if uid not in metas:
             close = difflib.get_close_matches(uid, list(metas), n=1)
             diags.append(
@@ -264,10 +374,22 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
             continue
         meta, src = metas[uid]
         quiz = None
+        quiz_src = None
         if meta.quiz is not None:
             rel = PurePosixPath(meta.quiz).as_posix()
             quiz = quizzes.get(rel)
-            if quiz is None and not any(d.path == tree.display(rel) for d in diags):
+            quiz_src = quiz_sources.get(rel)
+            norm = posixpath.normpath(rel)
+            if PurePosixPath(rel).is_absolute() or norm == ".." or norm.startswith("../"):
+                diags.append(
+                    src.diagnostic(
+                        ("quiz",),
+                        "E350",
+                        f"quiz path '{meta.quiz}' leads out of the course folder",
+                        hint="course files are read only from inside the course folder",
+                    )
+                )
+            elif quiz is None and not any(d.path == tree.display(rel) for d in diags):
                 diags.append(
                     src.diagnostic(
                         ("quiz",),
@@ -290,6 +412,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
                 body=src.body,
                 body_line=src.body_line,
                 quiz=quiz,
+                quiz_file=quiz_src.rel if quiz_src else None,
+                quiz_source=quiz_src.display if quiz_src else None,
             )
         )
 
@@ -322,6 +446,20 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
             else:
                 aims[key] = u.id
 
+    charted = {m.group(1) for u in units for m in _CHART.finditer(u.body)}
+    for src in data:
+        ds_id = src.data.get("id") if isinstance(src.data, dict) else None
+        if dataset_ids.get(str(ds_id)) == src.display and ds_id not in charted:
+            diags.append(
+                src.diagnostic(
+                    ("id",),
+                    "W303",
+                    f"data set '{ds_id}' is never shown: no unit has '::: chart {ds_id}'",
+                    severity="warning",
+                    hint="draw it where the text needs it, or delete the file",
+                )
+            )
+
     rep = cfile.reporting
     if rep.status != "completed/incomplete":
         target = next((u for u in units if u.id == rep.assessment), None)
@@ -334,6 +472,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
                     "decides passed or failed",
                 )
             )
+        elif target is None and rep.assessment in broken_units:
+            pass  # its own errors are reported
         elif target is None:
             diags.append(
                 tree.course.diagnostic(
@@ -342,8 +482,8 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
                     f"assessment unit '{rep.assessment}' is not a unit of the course",
                 )
             )
-        elif target.quiz is None and metas[target.id][0].quiz in broken:
-            pass
+        elif target.quiz is None and metas[target.id][0].quiz is not None:
+            pass  # the quiz file is missing, outside the course or broken: already reported
         elif target.quiz is None or not target.quiz.graded:
             diags.append(
                 tree.course.diagnostic(
@@ -369,5 +509,6 @@ def validate_course(tree: SourceTree) -> tuple[Course, list[Diagnostic]]:
         reporting=cfile.reporting,
         packaging=cfile.packaging,
         units=tuple(units),
+        datasets=tuple(sorted(datasets, key=lambda d: d.id)),
     )
     return course, sorted(diags)

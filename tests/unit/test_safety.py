@@ -1,0 +1,295 @@
+"""Nothing unsafe reaches a learner's browser, and nothing outside the course reaches a package.
+
+- every page has a Content-Security-Policy meta tag that allows only the package's own files;
+- no page carries script that the builder did not write: no event-handler attributes, no
+  `javascript:`/`data:` addresses, no raw HTML from Markdown;
+- hostile Markdown is refused with a located diagnostic (and is stripped even if it got through);
+- media is copied only from inside the course folder;
+- zip entry names are normalised: relative, ASCII, no `..`, no names Moodle would mangle.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from builder.errors import BuildFailed
+from builder.markdown import render_markdown, unsafe_url
+from builder.package import Entry, entry_name_problem, write_package
+from builder.pipeline import BuildSettings, build, validate
+from builder.render import render_inline
+from tests.conftest import FIXTURES, REPO
+
+GOOD = REPO / "tests" / "bad_courses" / "_good"
+COURSES = {"module-7": REPO / "course", "corpus": GOOD, "minimal": FIXTURES / "minimal"}
+#: Tags whose address the browser loads (or runs) by itself, without a click.
+LOADING = {
+    "script": "src",
+    "img": "src",
+    "link": "href",
+    "source": "src",
+    "video": "src",
+    "audio": "src",
+    "track": "src",
+    "iframe": "src",
+    "embed": "src",
+    "object": "data",
+}
+CSP_META = re.compile(
+    r'<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"', re.IGNORECASE
+)
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every test course built in both modes: name -> zip path."""
+    out: dict[str, Path] = {}
+    for name, course in COURSES.items():
+        for mode in ("single", "multi"):
+            folder = tmp_path_factory.mktemp(f"{name}-{mode}")
+            result = build(BuildSettings(course_dir=course, out_dir=folder, mode=mode))
+            for output in result.outputs:
+                out[f"{name}/{mode}/{output.target}"] = output.path
+    return out
+
+
+def pages(packages: dict[str, Path]) -> Iterator[tuple[str, zipfile.ZipFile, str, str]]:
+    for label, path in sorted(packages.items()):
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.endswith(".html"):
+                    yield label, zf, name, zf.read(name).decode("utf-8")
+
+
+# ----------------------------------------------------------------------------- CSP
+
+
+def csp_problems(policy: str) -> list[str]:
+    """Why `policy` would let a page load or run anything but the package's own files."""
+    problems = []
+    directives = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = [w.lower() for w in words[1:]]
+    if "default-src" not in directives:
+        problems.append("no default-src: whatever is not named is allowed")
+    for name, sources in directives.items():
+        if not name.endswith("-src"):
+            continue
+        for source in sources:
+            if source in ("'self'", "'none'"):
+                continue
+            if source == "'unsafe-inline'" and name == "style-src":
+                continue
+            problems.append(f"{name} allows {source}")
+    script = directives.get("script-src", directives.get("default-src", []))
+    if "'unsafe-inline'" in script or "'unsafe-eval'" in script:
+        problems.append("scripts may be inline or eval'd")
+    return problems
+
+
+def test_the_csp_check_refuses_what_it_should() -> None:
+    assert csp_problems("default-src 'self'") == []
+    assert csp_problems("default-src 'none'; script-src 'self'; img-src 'self'") == []
+    assert csp_problems("script-src 'self'")  # nothing for images, frames, ...
+    assert csp_problems("default-src 'self'; img-src https:")
+    assert csp_problems("default-src 'self' https://cdn.example.org")
+    assert csp_problems("default-src *")
+    assert csp_problems("default-src 'self'; script-src 'self' 'unsafe-inline'")
+    assert csp_problems("default-src 'self'; img-src data:")
+
+
+def test_every_page_has_a_csp_that_allows_only_the_package_files(
+    packages: dict[str, Path],
+) -> None:
+    seen = 0
+    for label, _zf, name, text in pages(packages):
+        seen += 1
+        found = CSP_META.findall(text)
+        assert len(found) == 1, f"{label}:{name} has {len(found)} CSP meta tags"
+        assert csp_problems(found[0]) == [], f"{label}:{name}: {found[0]}"
+        # A policy only governs what comes after it in the document.
+        first_load = min(
+            (i for i in (text.find("<script"), text.find("<link")) if i >= 0), default=len(text)
+        )
+        assert text.find(found[0]) < first_load, f"{label}:{name}: CSP after the first load"
+    assert seen >= len(packages)
+
+
+# ----------------------------------------------------------------------------- built pages
+
+
+def test_pages_load_only_package_files_and_run_only_the_builders_script(
+    packages: dict[str, Path],
+) -> None:
+    for label, zf, name, text in pages(packages):
+        where = f"{label}:{name}"
+        names = set(zf.namelist())
+        doc = lxml_html.document_fromstring(text)
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            for attr, value in el.attrib.items():
+                assert not attr.lower().startswith("on"), f"{where}: <{el.tag} {attr}=>"
+                if attr in ("href", "src", "action", "data", "poster", "formaction"):
+                    assert not unsafe_url(value), f"{where}: <{el.tag} {attr}={value!r}>"
+            assert el.tag not in ("iframe", "object", "embed", "base"), f"{where}: <{el.tag}>"
+            if el.tag == "script" and el.get("src") is None:
+                # Data islands only; code comes from the package's own runtime files.
+                assert el.get("type") == "application/json", f"{where}: inline script"
+            attr = LOADING.get(el.tag)
+            if attr and el.get(attr) is not None:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), el.get(attr)))
+                assert target in names, f"{where}: <{el.tag} {attr}> loads {el.get(attr)!r}"
+
+
+def test_every_zip_entry_name_is_normalised(packages: dict[str, Path]) -> None:
+    for label, path in packages.items():
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+        assert names[0] == "imsmanifest.xml", label
+        assert len({n.lower() for n in names}) == len(names), f"{label}: names differ by case"
+        for name in names:
+            assert entry_name_problem(name) is None, f"{label}: {name}"
+            assert posixpath.normpath(name) == name, f"{label}: {name}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.html",
+        "/etc/passwd",
+        "media/../../x",
+        "a//b",
+        "./a",
+        "media\\x.png",
+        "hand&out.pdf",
+        "caf\u00e9.png",
+        "media/.DS_Store",
+        "__MACOSX/x",
+        "a:b",
+        "",
+    ],
+)
+def test_unsafe_entry_names_are_refused(name: str, tmp_path: Path) -> None:
+    assert entry_name_problem(name) is not None
+    with pytest.raises(ValueError):
+        write_package([Entry(name, data=b"x")], tmp_path / "p.zip", 0)
+    assert not (tmp_path / "p.zip").exists()
+
+
+# ----------------------------------------------------------------------------- hostile Markdown
+
+HOSTILE = [
+    ("<script>alert(1)</script>", "E352"),
+    ("<SCRIPT SRC=https://evil.example/x.js></SCRIPT>", "E352"),
+    ('<img src=x onerror="alert(1)">', "E352"),
+    ("<svg/onload=alert(1)>", "E352"),
+    ('<a href="javascript:alert(1)">x</a>', "E352"),
+    ("<iframe src=https://evil.example></iframe>", "E352"),
+    ("<style>body{display:none}</style>", "E352"),
+    ("[x](javascript:alert(1))", "E351"),
+    ("[x](JaVaScRiPt:alert(1))", "E351"),
+    ("[x](&#106;avascript:alert(1))", "E351"),
+    ("[x](vbscript:msgbox(1))", "E351"),
+    ("[x](data:text/html,<script>alert(1)</script>)", "E351"),
+    ("![x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)", "E351"),
+    ("[x](file:///etc/passwd)", "E351"),
+    ("<javascript:alert(1)>", "E351"),
+    ("[x][ref]\n\n[ref]: javascript:alert(1)", "E351"),
+    ('[x](https://example.org){onclick="alert(1)"}', "E353"),
+    ('{onmouseover="alert(1)"}\nA paragraph.', "E353"),
+    ('[x](https://example.org){href="javascript:alert(1)"}', "E353"),
+    ('![x](../media/diagram.png){style="position:fixed"}', "E353"),
+]
+
+
+def _hostile_course(tmp_path: Path, snippet: str) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(GOOD, course)
+    unit = course / "units" / "intro.md"
+    unit.write_text(unit.read_text() + "\n" + snippet + "\n", encoding="utf-8")
+    return course
+
+
+@pytest.mark.parametrize(("snippet", "code"), HOSTILE)
+def test_hostile_markdown_is_refused_where_it_is_written(
+    snippet: str, code: str, tmp_path: Path
+) -> None:
+    course = _hostile_course(tmp_path, snippet)
+    with pytest.raises(BuildFailed) as failed:
+        validate(course, "course")
+    errors = [d for d in failed.value.diagnostics if d.severity == "error"]
+    assert [(d.code, d.path) for d in errors] == [(code, "course/units/intro.md")]
+    assert errors[0].line == 24  # the snippet's first line, after the 23 lines of intro.md
+
+
+@pytest.mark.parametrize(("snippet", "_code"), HOSTILE)
+def test_hostile_markdown_is_inert_even_unchecked(snippet: str, _code: str) -> None:
+    """Defence in depth: the renderer itself never emits script, whatever the diagnostics."""
+    rendered = render_markdown(
+        snippet,
+        doc_id="u",
+        display="u.md",
+        first_line=1,
+        audience="learner",
+        labels={},
+        resolve_link=lambda href: (href, None),
+        figure_image=lambda src: src,
+    )
+    for html in (rendered.html, str(render_inline(snippet, {}))):
+        doc = lxml_html.fragment_fromstring(html, create_parent="div")
+        for el in doc.iter():
+            assert el.tag not in ("script", "iframe", "style", "svg"), html
+            for attr, value in el.attrib.items():
+                assert not attr.lower().startswith("on"), html
+                assert attr != "style", html
+                assert not unsafe_url(value), html
+
+
+# ----------------------------------------------------------------------------- media
+
+
+def test_media_symlinked_from_outside_is_refused_and_never_packaged(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(GOOD, course)
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.4 private notes of the author")
+    (course / "media" / "handout.pdf").unlink()
+    (course / "media" / "handout.pdf").symlink_to(secret)
+    out = tmp_path / "dist"
+    with pytest.raises(BuildFailed) as failed:
+        build(BuildSettings(course_dir=course, out_dir=out, display_root="course"))
+    [error] = failed.value.diagnostics
+    assert (error.code, error.path, error.line) == ("E350", "course/units/intro.md", 13)
+    assert not out.exists() or not list(out.glob("*.zip"))
+
+
+def test_a_symlink_inside_the_course_folder_is_fine(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(GOOD, course)
+    (course / "media" / "handout.pdf").unlink()
+    (course / "media" / "handout.pdf").symlink_to(course / "media" / "diagram.png")
+    result = build(BuildSettings(course_dir=course, out_dir=tmp_path / "dist"))
+    for output in result.outputs:
+        with zipfile.ZipFile(output.path) as zf:
+            assert zf.read("media/handout.pdf") == (GOOD / "media" / "diagram.png").read_bytes()
+
+
+def test_only_referenced_media_is_packaged(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(GOOD, course)
+    (course / "media" / "unused-draft.png").write_bytes(b"not for learners")
+    result = build(BuildSettings(course_dir=course, out_dir=tmp_path / "dist"))
+    for output in result.outputs:
+        with zipfile.ZipFile(output.path) as zf:
+            media = sorted(n for n in zf.namelist() if n.startswith("media/"))
+        assert media == ["media/diagram.png", "media/handout.pdf"]
