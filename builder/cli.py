@@ -8,14 +8,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
 
-TARGET_CHOICES = ("scorm12", "scorm2004", "all")
+if TYPE_CHECKING:
+    from builder.pipeline import BuildResult
+
+TARGET_CHOICES = ("scorm12", "scorm2004", "gift", "moodle-xml", "facilitator", "all")
 
 
 def _display_root(course: Path) -> str:
@@ -35,6 +41,50 @@ def _print_diagnostics(diags: list[Diagnostic], fmt: str = "text") -> None:
         click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
+@contextmanager
+def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on an interactive terminal; silent otherwise (logs, CI, pipes)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _step: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=steps)
+
+        def advance(step: str) -> None:
+            bar.update(task, description=step, advance=1)
+
+        yield advance
+
+
+def _suspend_lines(result: BuildResult, mode: str) -> list[str]:
+    """The worst-case suspend_data of each SCORM package against its LMS limit."""
+    from builder.suspend import LIMITS, sco_sizes
+
+    targets = [o.target for o in result.outputs if o.target in LIMITS]
+    if not targets:
+        return []
+    worst = max(sco_sizes(result.course, mode), key=lambda sco: sco.size)
+    return [
+        f"suspend_data {target:<10} worst case {worst.size:,} of {LIMITS[target]:,} characters "
+        f"({worst.size / LIMITS[target]:.0%}, {worst.name})"
+        for target in targets
+    ]
+
+
+def _print_summary(result: BuildResult, mode: str) -> None:
+    """What was written, how big, how long, and the saved-state budget."""
+    for out in result.outputs:
+        click.echo(f"{out.target:<10} {out.path}  {out.size / 1024:.1f} KiB")
+    for line in _suspend_lines(result, mode):
+        click.echo(line)
+    total = sum(o.size for o in result.outputs) / 1024
+    click.echo(f"built {len(result.outputs)} target(s), {total:.1f} KiB, in {result.seconds:.2f} s")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scorm-builder")
 def cli() -> None:
@@ -48,7 +98,9 @@ def cli() -> None:
     "targets",
     multiple=True,
     type=click.Choice(TARGET_CHOICES),
-    help="What to build; repeat for several. Default: both SCORM versions.",
+    help="What to build; repeat for several. 'all' is both SCORM versions (the default); "
+    "gift and moodle-xml export the graded questions for Moodle's question bank; "
+    "facilitator writes the printable facilitator's guide.",
 )
 @click.option(
     "--mode",
@@ -94,7 +146,8 @@ def build(
         display_root=_display_root(course),
     )
     try:
-        result = run_build(settings)
+        with _progress(enabled=not quiet, steps=2 + len(chosen)) as advance:
+            result = run_build(settings, advance)
     except BuildFailed as exc:
         _print_diagnostics(exc.diagnostics)
         sys.exit(1)
@@ -103,9 +156,7 @@ def build(
         sys.exit(1)
     _print_diagnostics(result.warnings)
     if not quiet:
-        for out in result.outputs:
-            click.echo(f"{out.target:<10} {out.path}  {out.size / 1024:.1f} KiB")
-        click.echo(f"built {len(result.outputs)} target(s) in {result.seconds:.2f} s")
+        _print_summary(result, mode or result.course.packaging)
 
 
 @cli.command()
@@ -126,6 +177,114 @@ def validate(course: Path, strict: bool, fmt: str) -> None:
     _print_diagnostics(warnings, fmt)
     if fmt == "text" and not warnings:
         click.echo(f"{course}: no problems found")
+
+
+@cli.command()
+@click.argument("course", type=click.Path(path_type=Path), default=Path("course"))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["single", "multi"]),
+    default=None,
+    help="One SCO for the whole course, or one SCO per unit (default: course.yaml).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
+def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> None:
+    """Serve COURSE in a local LMS simulator; rebuild and reload on every change."""
+    from builder.preview import BuildState, Preview
+
+    if not course.is_dir():
+        raise click.BadParameter(f"{course} is not a folder", param_hint="COURSE")
+
+    def report(state: BuildState) -> None:
+        if state.ok:
+            click.echo(f"build {state.generation}: ok in {state.seconds:.2f} s", err=True)
+            _print_diagnostics(state.diagnostics)
+        else:
+            click.echo(f"build {state.generation}: the course has errors", err=True)
+            _print_diagnostics(state.diagnostics)
+
+    try:
+        server = Preview(
+            course,
+            display_root=_display_root(course),
+            mode=mode,  # type: ignore[arg-type]
+            port=port,
+            on_build=report,
+        )
+    except OSError as exc:
+        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
+        sys.exit(2)
+    server.start()
+    click.echo(f"Preview on {server.url}  (Ctrl+C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping", err=True)
+    finally:
+        server.stop()
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--id", "course_id", help="Course id (default: from the folder name).")
+@click.option("--title", help="Course title (default: from the id).")
+@click.option("--language", default="en", show_default=True, help="Interface language (en, fr).")
+def new(directory: Path, course_id: str | None, title: str | None, language: str) -> None:
+    """Create a small working course in DIRECTORY to start from."""
+    from builder.scaffold import ScaffoldError, scaffold_course
+
+    try:
+        files = scaffold_course(directory, course_id, title, language)
+    except ScaffoldError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"error: cannot create {directory}: {exc.strerror}", err=True)
+        sys.exit(1)
+    click.echo(f"created {directory} ({len(files)} files). Next:")
+    click.echo(f"  scorm-builder preview {directory}")
+    click.echo(f"  scorm-builder build {directory}")
+
+
+@cli.command("inspect")
+@click.argument("package", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--schemas",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Folder of the official SCORM schemas (with drivers/); without it they are not checked.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str) -> None:
+    """Check any SCORM PACKAGE (zip) for what Moodle will do with it; exit 1 on failure."""
+    from builder.inspector import SchemasUnusable, format_report, inspect_package
+
+    if not package.is_file():
+        raise click.BadParameter(f"{package} is not a file", param_hint="PACKAGE")
+    try:
+        report = inspect_package(package, schemas)
+    except SchemasUnusable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(strict), indent=2))
+    else:
+        for line in format_report(report, strict):
+            click.echo(line)
+    sys.exit(0 if report.ok(strict) else 1)
 
 
 def main() -> None:

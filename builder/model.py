@@ -152,6 +152,47 @@ class Unit(Strict):
     body: str
     body_line: int
     quiz: Quiz | None = None
+    quiz_file: str | None = None
+    """The quiz file's path in the course folder, for diagnostics about quiz text."""
+    quiz_source: str | None = None
+    """The same path as authors see it in messages."""
+
+
+# --------------------------------------------------------------------------- data sets
+
+
+class DataRow(Strict):
+    """One value of a data set, e.g. a region and its rate."""
+
+    label: Text
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    prompt: Id | None = None
+    """The prompt of the data set's matching question whose correct answer is this row."""
+
+
+class DataSet(Strict):
+    """A small table of figures from a cited source, drawn as a bar chart (`data/*.yaml`)."""
+
+    id: Id
+    title: Title
+    period: Text | None = None
+    measure: Text
+    """Column heading for the values, e.g. 'Homicides per 100,000 population'."""
+    unit: Text
+    """Written after each value, e.g. '% of the population' or 'out of 100'."""
+    label_heading: Text = "Region"
+    decimals: Annotated[int, Field(ge=0, le=4)] = 0
+    axis_max: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    source: Text
+    url: str | None = None
+    note: Text | None = None
+    question: Id | None = None
+    """A matching question whose answer key these rows are; the validator compares the two."""
+    rows: Annotated[tuple[DataRow, ...], Field(min_length=1, max_length=40)]
+
+    def value_text(self, value: float) -> str:
+        """A value as the source writes it: fixed decimals, thousands separated by commas."""
+        return f"{value:,.{self.decimals}f}"
 
 
 # --------------------------------------------------------------------------- course
@@ -202,6 +243,7 @@ class Course(Strict):
     reporting: Reporting
     packaging: Literal["single", "multi"]
     units: tuple[Unit, ...]
+    datasets: tuple[DataSet, ...] = ()
 
     @property
     def duration(self) -> int:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from builder import __version__
+from builder.charts import chart_html
 from builder.errors import BuildFailed, Diagnostic
 from builder.i18n import catalogue
-from builder.markdown import Audience, RenderedMarkdown, parser, render_markdown
+from builder.markdown import (
+    Audience,
+    LinkError,
+    RenderedMarkdown,
+    inline_problems,
+    parser,
+    render_markdown,
+    unsafe_url,
+)
 from builder.model import Course, Quiz, Unit
+from builder.suspend import fill_in_max_length
 
 Target = Literal["scorm12", "scorm2004"]
 Mode = Literal["single", "multi"]
@@ -25,6 +37,8 @@ Mode = Literal["single", "multi"]
 #: Where unit pages find shared files, relative to the package root.
 ASSET_DIR = "assets"
 RUNTIME_FILE = "scorm-runtime.js"
+#: Runtime scripts in load order: the tracker (speaks SCORM), then the course UI that uses it.
+RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js")
 STATIC_FILES = ("theme.css",)
 
 
@@ -83,14 +97,63 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md_inline"] = md_inline
+    env.globals["fill_in_limit"] = fill_in_max_length
     return env
 
 
-def md_inline(text: str | None) -> Markup:
-    """Render a short Markdown text (a prompt, an option, feedback) without block wrapping."""
+@pass_context
+def md_inline(context: Context, text: str | None) -> Markup:
+    """Render a short Markdown text (a prompt, an option, feedback) without block wrapping.
+
+    Links are rewritten as in the unit's own text (`#heading` -> the unit's anchor), using the
+    targets `render_units` resolved and checked for the quiz of the unit being rendered.
+    """
+    return render_inline(text, _inline_links(context))
+
+
+def render_inline(text: str | None, links: dict[str, str]) -> Markup:
+    """Inline Markdown as HTML, each link's target replaced by its entry in `links`."""
     if not text:
         return Markup("")
-    return Markup(parser().renderInline(text))
+    md = parser()
+    env: dict[str, Any] = {}
+    tokens = md.parseInline(text, env)
+    for tok in tokens:
+        unlinked = False
+        for child in tok.children or []:
+            if child.type == "link_close" and unlinked:
+                child.type, child.content, unlinked = "html_inline", "</span>", False
+            elif child.type == "link_open":
+                old = str(child.attrs.get("href", ""))
+                href = links.get(old, old)
+                if href == "":
+                    # Another SCO (multi mode): keep the words, as unit text does.
+                    child.type, child.content = "html_inline", '<span class="unit-ref">'
+                    unlinked = True
+                    continue
+                child.attrSet("href", href)
+                if href.startswith(("http://", "https://", "mailto:")):
+                    child.attrSet("rel", "noopener")
+                    child.attrSet("target", "_blank")
+    return Markup(md.renderer.render(tokens, md.options, env))
+
+
+def _inline_links(context: Context) -> dict[str, str]:
+    """The resolved quiz links of the unit a template is rendering, if it can tell which."""
+    html = context.get("html")
+    unit = context.get("unit")
+    if not isinstance(html, dict):
+        return {}
+    if not isinstance(unit, Unit):
+        quiz = context.get("quiz")
+        course = context.get("course")
+        if not isinstance(quiz, Quiz) or not isinstance(course, Course):
+            return {}
+        unit = next((u for u in course.units if u.quiz is not None and u.quiz.id == quiz.id), None)
+        if unit is None:
+            return {}
+    rendered = html.get(unit.id)
+    return rendered.inline_links if isinstance(rendered, RenderedMarkdown) else {}
 
 
 def _resolver(
@@ -100,10 +163,29 @@ def _resolver(
     mode: Mode,
     root: Path,
     media: dict[str, MediaFile],
+    by_file: dict[str, str] | None = None,
 ) -> tuple[LinkResolver, ImageResolver]:
     """Link and image resolvers for one Markdown document (a unit, or the home page)."""
-    by_file = {u.file: u.id for u in course.units}
+    if by_file is None:
+        by_file = _files_of(course)
     base = posixpath.dirname(unit_file) if unit_file else ""
+    real_root = root.resolve()
+
+    def inside(rel: str) -> bool:
+        # A media file may be a symlink: what it points to must be in the course folder too.
+        return (root / rel).resolve().is_relative_to(real_root)
+
+    def outside_problem(href: str, path: str) -> LinkError | None:
+        if PurePosixPath(path).is_absolute():
+            return LinkError(
+                "E350", f"'{href}' is an absolute path; files are read only from the course folder"
+            )
+        if all(
+            posixpath.normpath(posixpath.join(start, path)).startswith("../")
+            for start in (base, "")
+        ):
+            return LinkError("E350", f"'{href}' leads out of the course folder")
+        return None
 
     def locate(href: str) -> str | None:
         for start in (base, ""):
@@ -124,22 +206,30 @@ def _resolver(
     def resolve(href: str) -> tuple[str | None, str | None]:
         if href.startswith(("http://", "https://", "mailto:")):
             return href, None
+        if href in ("", "#"):
+            return None, f"link target '{href}' is empty (a placeholder?)"
         if href.startswith("#"):
-            return (f"#{doc_id}--{href[1:]}" if href[1:] else href), None
+            return f"#{doc_id}--{href[1:]}", None
+        if unsafe_url(href):
+            return None, LinkError("E351", f"address '{href[:40]}' is not allowed")
         path, _, frag = href.partition("#")
         rel = locate(path)
         if rel is None:
-            return None, f"link target '{href}' not found"
+            return None, outside_problem(href, path) or f"link target '{href}' not found"
         if rel in by_file:
             return unit_href(by_file[rel], frag), None
         if not rel.startswith("media/"):
             return None, f"link target '{href}' is not a unit or a file in media/"
+        if not inside(rel):
+            return None, LinkError(
+                "E350", f"'{href}' is a link to a file outside the course folder"
+            )
         media.setdefault(rel, MediaFile(rel, root / rel))
         return rel, None
 
     def figure(src: str) -> str | None:
         rel = locate(src)
-        if rel is None or not rel.startswith("media/"):
+        if rel is None or not rel.startswith("media/") or not inside(rel):
             return None
         media.setdefault(rel, MediaFile(rel, root / rel))
         return rel
@@ -147,25 +237,199 @@ def _resolver(
     return resolve, figure
 
 
-def render_units(course: Course, root: Path, audience: Audience, mode: Mode) -> RenderedCourse:
+def _files_of(course: Course) -> dict[str, str]:
+    """Unit file -> unit id. Callers that loop over units compute it once and pass it on."""
+    return {u.file: u.id for u in course.units}
+
+
+def _link_target(
+    course: Course, unit: Unit, href: str, by_file: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """(unit id, fragment) of a link to a heading or anchor of a unit; None otherwise."""
+    if href.startswith(("http://", "https://", "mailto:")) or "#" not in href:
+        return None
+    path, _, frag = href.partition("#")
+    if not path:
+        return (unit.id, frag) if frag else None
+    if by_file is None:
+        by_file = _files_of(course)
+    for start in (posixpath.dirname(unit.file), ""):
+        rel = posixpath.normpath(posixpath.join(start, path))
+        if rel in by_file:
+            return (by_file[rel], frag) if frag else None
+    return None
+
+
+def _quiz_texts(quiz: Quiz) -> list[str]:
+    """Every Markdown text of a quiz that the templates render."""
+    texts = [quiz.intro]
+    for q in quiz.questions:
+        texts += [q.prompt, q.feedback.correct, q.feedback.incorrect]
+        for opt in getattr(q, "options", ()):
+            texts += [opt.text, getattr(opt, "feedback", None)]
+        texts += [p.text for p in getattr(q, "prompts", ())]
+        texts += [p.feedback for p in getattr(q, "prompts", ())]
+        texts.append(getattr(q, "example", None))
+    return [t for t in texts if t]
+
+
+def _line_of(root: Path, rel: str | None, needle: str) -> int:
+    """The first line of a course file that contains `needle` (1 if unknown)."""
+    if rel is None:
+        return 1
+    try:
+        text = (root / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
+
+
+def _check_quiz_links(
+    course: Course,
+    unit: Unit,
+    resolve: LinkResolver,
+    rendered: RenderedMarkdown,
+    root: Path,
+) -> tuple[list[Diagnostic], list[tuple[str, int]]]:
+    """Resolve the links of a unit's quiz text; errors, and links to check for fragments."""
+    diags: list[Diagnostic] = []
+    links: list[tuple[str, int]] = []
+    if unit.quiz is None:
+        return diags, links
+    display = unit.quiz_source or unit.source
+    for text in _quiz_texts(unit.quiz):
+        for tok in parser().parseInline(text, {}):
+            for code, message, needle in inline_problems(tok.children or []):
+                line = _line_of(root, unit.quiz_file, needle)
+                diags.append(Diagnostic(display, line, 1, code, message))
+            for child in tok.children or []:
+                if child.meta.get("unsafe_url"):
+                    continue
+                if child.type != "link_open":
+                    continue
+                href = str(child.attrs.get("href", ""))
+                if href in rendered.inline_links:
+                    continue
+                line = _line_of(root, unit.quiz_file, href)
+                new, err = resolve(href)
+                if err:
+                    diags.append(Diagnostic(display, line, 1, getattr(err, "code", "E322"), err))
+                    continue
+                rendered.inline_links[href] = new if new is not None else href
+                links.append((href, line))
+    return diags, links
+
+
+def _check_fragments(
+    course: Course,
+    unit: Unit,
+    links: list[tuple[str, int]],
+    display: str,
+    rendered: dict[str, RenderedMarkdown],
+    by_file: dict[str, str] | None = None,
+) -> list[Diagnostic]:
+    """Links to `#heading` or `unit.md#heading` must name an anchor that exists."""
+    diags = []
+    for href, line in links:
+        target = _link_target(course, unit, href, by_file)
+        if target is None or target[0] not in rendered:
+            continue
+        uid, frag = target
+        anchors = rendered[uid].anchors
+        if frag in anchors:
+            continue
+        close = difflib.get_close_matches(frag, sorted(anchors), n=1)
+        diags.append(
+            Diagnostic(
+                display,
+                line,
+                1,
+                "E322",
+                f"link target '{href}' not found: unit '{uid}' has no heading or anchor '{frag}'",
+                hint=f"did you mean '#{close[0]}'?"
+                if close
+                else "link to a heading's slug (lower case, hyphens) or an {#id}",
+            )
+        )
+    return diags
+
+
+#: One unit's rendering as a cache keeps it: its Markdown, its quiz text's problems and links,
+#: and the media files it names.
+CachedUnit = tuple[RenderedMarkdown, list[Diagnostic], list[tuple[str, int]], dict[str, MediaFile]]
+
+
+class UnitCache(Protocol):
+    """Rendered units by content hash (pipeline.RenderCache): render only asks and tells."""
+
+    def get(self, unit: Unit, audience: Audience, mode: Mode) -> CachedUnit | None:
+        """The unit's earlier rendering, if nothing it depends on has changed."""
+
+    def put(self, unit: Unit, audience: Audience, mode: Mode, value: CachedUnit) -> None:
+        """Remember a unit's rendering."""
+
+
+def render_units(
+    course: Course, root: Path, audience: Audience, mode: Mode, cache: UnitCache | None = None
+) -> RenderedCourse:
     """Render every unit's Markdown once; raise BuildFailed with every Markdown problem."""
     labels = catalogue(course.language)
     out = RenderedCourse(course=course, root=root, audience=audience)
     diags: list[Diagnostic] = []
+    datasets = {d.id: d for d in course.datasets}
+
+    def chart(dataset_id: str, prefix: str) -> str | None:
+        ds = datasets.get(dataset_id)
+        return chart_html(ds, prefix) if ds is not None else None
+
+    quiz_links: dict[str, list[tuple[str, int]]] = {}
+    by_file = _files_of(course)
     for unit in course.units:
-        resolve, figure = _resolver(course, unit.file, unit.id, mode, root, out.media)
-        rendered = render_markdown(
-            unit.body,
-            doc_id=unit.id,
-            display=unit.source,
-            first_line=unit.body_line - 1,
-            audience=audience,
-            labels=labels,
-            resolve_link=resolve,
-            figure_image=figure,
-        )
+        hit = cache.get(unit, audience, mode) if cache is not None else None
+        if hit is None:
+            unit_media: dict[str, MediaFile] = {}
+            resolve, figure = _resolver(course, unit.file, unit.id, mode, root, unit_media, by_file)
+            rendered = render_markdown(
+                unit.body,
+                doc_id=unit.id,
+                display=unit.source,
+                first_line=unit.body_line,  # token lines count from 0
+                audience=audience,
+                labels=labels,
+                resolve_link=resolve,
+                figure_image=figure,
+                chart=chart,
+            )
+            hit = (rendered, *_check_quiz_links(course, unit, resolve, rendered, root), unit_media)
+            if cache is not None:
+                cache.put(unit, audience, mode, hit)
+        rendered, quiz_diags, quiz_links[unit.id], unit_media = hit
+        for rel, media_file in unit_media.items():
+            out.media.setdefault(rel, media_file)
         diags += rendered.diagnostics
         out.units[unit.id] = rendered
+        diags += quiz_diags
+    question_ids = {q.id for u in course.units if u.quiz for q in u.quiz.questions}
+    for unit in course.units:
+        rendered = out.units[unit.id]
+        diags += _check_fragments(course, unit, rendered.links, unit.source, out.units, by_file)
+        diags += _check_fragments(
+            course, unit, quiz_links[unit.id], unit.quiz_source or unit.source, out.units, by_file
+        )
+        for qid, line in rendered.reveals:
+            if qid not in question_ids:
+                close = difflib.get_close_matches(qid, sorted(question_ids), n=1)
+                diags.append(
+                    Diagnostic(
+                        unit.source,
+                        line,
+                        1,
+                        "E324",
+                        f"'::: reveal {qid}' names a question that does not exist",
+                        hint=f"did you mean '{close[0]}'?" if close else None,
+                    )
+                )
     if course.introduction:
         resolve, figure = _resolver(course, None, "home", mode, root, out.media)
         out.intro = render_markdown(
@@ -201,6 +465,7 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
         elif q.type == "fill-in":
             item["correct"] = list(q.answers)
             item["caseSensitive"] = q.case_sensitive
+            item["maxLength"] = fill_in_max_length(q)
         elif q.type == "reflection":
             item["maxLength"] = q.max_length
         questions.append(item)
@@ -240,6 +505,13 @@ def course_data(
     }
 
 
+def json_script(value: Any) -> Markup:
+    """JSON for a `<script type="application/json">` block: deterministic, unable to close it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    # "</script>" or "<!--" inside the block would end or change it; \u escapes are inert.
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def _page(template: str, **context: Any) -> bytes:
     html = environment().get_template(template).render(**context)
     return html.encode("utf-8")
@@ -256,39 +528,27 @@ def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[R
         "intro": rendered.intro,
         "assets": ASSET_DIR,
         "generator": f"scorm-builder {__version__}",
+        "runtime_files": RUNTIME_FILES,
         "mode": mode,
         "home_page": True,
+        # Computed once: a template that maps course.units on every page is O(units²).
+        "unit_ids": [u.id for u in course.units],
     }
     pages: list[RenderedPage] = []
     if mode == "single":
-        data = json.dumps(
-            course_data(course, target, mode),
-            ensure_ascii=False,
-            separators=(",", ":"),
-            sort_keys=True,
-        )
+        data = json_script(course_data(course, target, mode))
         pages.append(
             RenderedPage(
                 "index.html", _page("course.html.j2", units=course.units, data=data, **common)
             )
         )
     else:
-        data = json.dumps(
-            course_data(course, target, mode, None) | {"units": []},
-            ensure_ascii=False,
-            separators=(",", ":"),
-            sort_keys=True,
-        )
+        data = json_script(course_data(course, target, mode, None) | {"units": []})
         pages.append(
             RenderedPage("index.html", _page("course.html.j2", units=(), data=data, **common))
         )
         for unit in course.units:
-            data = json.dumps(
-                course_data(course, target, mode, unit),
-                ensure_ascii=False,
-                separators=(",", ":"),
-                sort_keys=True,
-            )
+            data = json_script(course_data(course, target, mode, unit))
             pages.append(
                 RenderedPage(
                     f"{unit.id}.html",
@@ -305,5 +565,5 @@ def static_files() -> list[MediaFile]:
     files = [
         MediaFile(f"{ASSET_DIR}/{name}", templates_dir() / "static" / name) for name in STATIC_FILES
     ]
-    files.append(MediaFile(f"{ASSET_DIR}/{RUNTIME_FILE}", runtime_dir() / RUNTIME_FILE))
+    files += [MediaFile(f"{ASSET_DIR}/{name}", runtime_dir() / name) for name in RUNTIME_FILES]
     return files

@@ -107,9 +107,9 @@ def test_footnotes_and_links(course):
     _edit(unit, "Never swim alone.[^buddy]", "Never swim alone.[^pal]")
     _edit(unit, "(practice.md#try-it)", "(nowhere.md)")
     assert _problems(course) == [
-        "course/units/rules.md:11:1: error[E320]: footnote [^pal] is cited but never defined",
-        "course/units/rules.md:17:1: error[E322]: link target 'nowhere.md' not found",
-        "course/units/rules.md:19:1: error[E321]: footnote [^buddy] is defined but never cited",
+        "course/units/rules.md:12:1: error[E320]: footnote [^pal] is cited but never defined",
+        "course/units/rules.md:18:1: error[E322]: link target 'nowhere.md' not found",
+        "course/units/rules.md:20:1: error[E321]: footnote [^buddy] is defined but never cited",
     ]
 
 

@@ -1,0 +1,163 @@
+"""The designer's workflow from the command line: validate output, build summary, preview."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import FIXTURES, REPO
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ENV,
+    )
+
+
+def broken_course(tmp_path: Path) -> Path:
+    course = tmp_path / "broken"
+    shutil.copytree(FIXTURES / "minimal", course)
+    yaml = course / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("language: en", "language: en\nlangauge: fr"))
+    (course / "units" / "extra.md").write_text(
+        "---\nid: extra\ntitle: Extra\nkind: handout\nduration: 1\ncolor: red\n---\n\nText.\n"
+    )
+    return course
+
+
+def test_validate_prints_every_problem_with_its_hint(tmp_path):
+    course = broken_course(tmp_path)
+    proc = run("validate", "broken", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert re.search(r"^broken/course\.yaml:\d+:1: error\[E202\]: unknown key 'langauge'$",
+                     proc.stderr, re.M)  # fmt: skip
+    assert "  hint: did you mean 'language'?" in proc.stderr
+    # Every problem at once, in every file.
+    assert "broken/units/extra.md:6:1: error[E202]: unknown key 'color'" in proc.stderr
+    assert "2 error(s), 0 warning(s)" in proc.stderr
+    # Warnings alone pass, unless --strict.
+    yaml = course / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("langauge: fr\n", ""))
+    extra = course / "units" / "extra.md"
+    extra.write_text(extra.read_text().replace("color: red\n", ""))
+    proc = run("validate", "broken", cwd=tmp_path)
+    assert proc.returncode == 0 and "warning[W302]" in proc.stderr
+    assert "  hint: add it to 'units'" in proc.stderr
+    proc = run("validate", "broken", "--strict", cwd=tmp_path)
+    assert proc.returncode == 1 and "warning[W302]" in proc.stderr
+
+
+def test_validate_json_is_complete_and_alone_on_stdout(tmp_path):
+    broken_course(tmp_path)
+    proc = run("validate", "broken", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    keys = {"path", "line", "column", "severity", "code", "message", "hint"}
+    assert data and all(set(d) == keys for d in data)
+    by_path = {d["path"]: d for d in data}
+    assert set(by_path) == {"broken/course.yaml", "broken/units/extra.md"}
+    typo = by_path["broken/course.yaml"]
+    assert (typo["code"], typo["severity"]) == ("E202", "error") and typo["line"] > 1
+    assert typo["hint"] == "did you mean 'language'?"
+
+
+def test_build_summary_quiet_and_suspend_budget(tmp_path):
+    proc = run(
+        "build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "d"),
+        "--target", "all", "--target", "gift", "--target", "moodle-xml",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for target in ("scorm12", "scorm2004", "gift", "moodle-xml"):
+        assert re.search(rf"^{target}\s+\S+\s+\d+\.\d KiB$", out, re.M), target
+    assert re.search(r"^suspend_data scorm12\s+worst case [\d,]+ of 4,096 characters", out, re.M)
+    assert re.search(r"^suspend_data scorm2004\s+worst case [\d,]+ of 64,000 characters", out, re.M)
+    assert re.search(r"^built 4 target\(s\), [\d.]+ KiB, in [\d.]+ s$", out, re.M)
+    proc = run("build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "q"), "--quiet")
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_build_shows_progress_on_a_terminal_only(tmp_path):
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builder", "build", str(FIXTURES / "minimal"),
+         "--out", str(tmp_path / "d")],
+        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, env=ENV,
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(leader)
+    stdout = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0
+    assert b"packaging" in seen or b"reading the course" in seen
+    assert b"packaging" not in stdout  # the summary on stdout stays plain
+
+
+def test_help_stays_fast_by_importing_lazily():
+    code = (
+        "import sys, builder.cli; heavy = {'rich', 'watchfiles', 'lxml', 'jinja2', 'pydantic'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+    proc = run("--help")
+    for command in ("build", "validate", "preview", "new", "inspect"):
+        assert command in proc.stdout
+
+
+def test_preview_command_serves_until_interrupted(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURES / "minimal", course)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builder", "preview", str(course), "--port", "0"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert match, line + proc.stderr.read()
+        with urllib.request.urlopen(match.group(0) + "__build", timeout=10) as res:
+            info = json.load(res)
+        assert info["ok"] is True
+        with urllib.request.urlopen(match.group(0), timeout=10) as res:
+            assert b"LMS simulator" in res.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "build 1: ok" in err and "Traceback" not in err
+
+
+def test_preview_refuses_a_missing_folder(tmp_path):
+    proc = run("preview", str(tmp_path / "nothing"), "--port", "0")
+    assert proc.returncode == 2 and "is not a folder" in proc.stderr
