@@ -249,6 +249,10 @@ def render_markdown(
             )
         if tok.meta.get("insecure_attrs"):
             _attrs_diagnostic(tok, diag, _attr_block_line(text, tok, last_line))
+        if tok.type in ("th_open", "td_open") and "style" in tok.attrs:
+            # Column alignment: a class, since the pages' CSP forbids style attributes.
+            align = str(tok.attrs.pop("style")).removeprefix("text-align:")
+            tok.attrJoin("class", f"align-{align}")
         if tok.type in ("heading_open", "heading_close"):
             level = min(6, int(tok.tag[1]) + shift)
             tok.tag = f"h{level}"

@@ -426,6 +426,15 @@
     else if (!graded && tracker.quiz(quiz.id).attempts) showExamples();
   }
 
+  function hasAnswer(value) {
+    if (value === undefined || value === null || value === "") return false;
+    if (Array.isArray(value)) return value.length > 0;
+    if (typeof value === "object") {
+      return Object.keys(value).some(function (k) { return hasAnswer(value[k]); });
+    }
+    return true;
+  }
+
   /* ::: reveal blocks open once their question has been answered (submitted or saved). */
   function openReveals() {
     $$(".reveal").forEach(function (box) {
@@ -438,6 +447,8 @@
         quizId = unit && unit.quiz ? unit.quiz.id : null;
       }
       var open = quizId ? tracker.quiz(quizId).attempts > 0 : true;
+      // Named question: only once that question itself was answered and submitted.
+      if (open && qid) open = hasAnswer(tracker.answer(qid));
       box.classList.toggle("is-open", open);
     });
   }

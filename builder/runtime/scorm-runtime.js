@@ -607,10 +607,18 @@
     call(FN.finish, [""]);
     return true;
   }
+  // A reference link opens in a new tab and hides this one for a moment: ending the session
+  // then would stop tracking at every citation (SCORM cannot initialise twice), so save only.
+  var leftByLinkUntil = 0;
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest && event.target.closest("a[target=_blank]");
+    if (link) leftByLinkUntil = Date.now() + 3000;
+  }, true);
   window.addEventListener("pagehide", function () { finish("pagehide"); });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") finish("hidden");
-    else if (finished && !exitedOnPurpose) notify("session-ended");
+    if (document.visibilityState === "hidden") {
+      if (Date.now() < leftByLinkUntil) { report(); flush(); } else finish("hidden");
+    } else if (finished && !exitedOnPurpose) notify("session-ended");
   });
 
   /* ------------------------------------------------------------------ facade */

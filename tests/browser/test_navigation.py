@@ -114,3 +114,32 @@ def test_hiding_the_page_saves_and_terminates_exactly_once(lms: Lms, packages: A
     finishes = [c for c in lms.calls() if c["fn"] == "LMSFinish"]
     assert len(finishes) == 1, "pagehide after a termination does not terminate again"
     lms.assert_clean()
+
+
+def test_opening_a_reference_link_saves_without_ending_the_session(lms: Lms, packages: Any) -> None:
+    """A citation opens in a new tab: the course must still be tracked when the learner is back."""
+    package = packages(ALL_TYPES, "scorm12", "single")
+    lms.launch(package)
+    lms.go_to("reading")
+    lms.frame.evaluate(
+        """() => { const a = document.createElement('a');
+                   a.href = 'https://example.org/'; a.target = '_blank';
+                   a.addEventListener('click', e => e.preventDefault());
+                   document.querySelector('main').append(a); a.click();
+                   Object.defineProperty(document, 'visibilityState',
+                                         {value: 'hidden', configurable: true});
+                   document.dispatchEvent(new Event('visibilitychange')); }"""
+    )
+    assert lms.page.evaluate("player.terminated") == 0
+    assert lms.set_values("cmi.core.session_time") == []
+    lms.frame.evaluate(
+        """() => { Object.defineProperty(document, 'visibilityState',
+                                         {value: 'visible', configurable: true});
+                   document.dispatchEvent(new Event('visibilitychange')); }"""
+    )
+    lms.go_to("practice")
+    lms.page.evaluate("player.close()")
+    lms.page.wait_for_function("document.getElementById('sco').src.startsWith('about:')")
+    lms.page.wait_for_timeout(200)
+    assert [c["fn"] for c in lms.calls()].count("LMSFinish") == 1
+    assert lms.set_values("cmi.core.lesson_location")[-1] == "practice"

@@ -293,3 +293,21 @@ def test_only_referenced_media_is_packaged(tmp_path: Path) -> None:
         with zipfile.ZipFile(output.path) as zf:
             media = sorted(n for n in zf.namelist() if n.startswith("media/"))
         assert media == ["media/diagram.png", "media/handout.pdf"]
+
+
+def test_table_alignment_uses_classes_not_style_attributes() -> None:
+    """The CSP forbids inline styles, so aligned columns must still align through classes."""
+    from builder.markdown import render_markdown
+
+    out = render_markdown(
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n",
+        doc_id="u",
+        display="u.md",
+        first_line=0,
+        audience="learner",
+        labels={},
+        resolve_link=lambda href: (href, None),
+        figure_image=lambda src: None,
+    )
+    assert "style=" not in out.html
+    assert 'class="align-left"' in out.html and 'class="align-right"' in out.html
