@@ -1,32 +1,52 @@
-"""Rendered units by content hash, kept between builds so that a rebuild renders only what changed.
+"""Results of earlier builds by content hash, kept so that a rebuild redoes only what changed.
 
-The cache lives in `<out>/.cache/` (git-ignored by its own .gitignore, tagged as a cache folder).
-A unit's key hashes everything its rendering depends on: the builder's own code, the unit with
-its quiz (and the quiz file's text, for line numbers), the course's list of units and files, its
-language and data sets, and the audience and packaging mode. Anything unreadable in the cache is
-ignored, so deleting or corrupting it only costs a full render. Only `pipeline` uses it.
+The cache lives in `<out>/.cache/` (git-ignored by its own .gitignore, tagged as a cache folder):
+parsed YAML per source file, rendered Markdown per unit (per audience and packaging mode),
+finished pages and manifests (deflated, as the zip holds them) and compiled templates. Every
+key hashes everything its value depends on, and every file carries the fingerprint of the
+builder's code, templates and libraries, so a changed input or a new builder misses instead of
+reusing a stale value.
+
+Each kind is kept in a few files (shards), so that a rebuild that changes a few values rewrites
+a few files. A file is read whole and checked (length and CRC-32 of its payload) before any of
+it is used: a damaged, truncated or foreign file counts as empty, so deleting or corrupting the
+cache only costs a slower build, never a different output. Values are stored one by one as
+bytes, so a build neither decodes nor re-encodes the ones it does not touch. Only `pipeline`
+uses this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import marshal
 import os
 import pickle
+import struct
+import sys
 import tempfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import astuple
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-import markdown_it
-import mdit_py_plugins
-
+from builder.errors import Diagnostic
 from builder.markdown import Audience
 from builder.model import Course, Unit
-from builder.render import CachedUnit, Mode
+from builder.package import Deflated
+from builder.render import CachedUnit, Mode, Target, pack_unit, templates_dir, unpack_unit
+from builder.sources import SourceTree
+from builder.validate import charted_datasets
 
-#: Bump when what a cached unit holds changes shape.
-FORMAT = 1
+#: Bump when what a cache file holds changes shape.
+FORMAT = 2
 CACHE_DIR = ".cache"
-_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# scorm-builder render cache\n"
+_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# scorm-builder cache\n"
+_MAGIC = b"scorm-builder cache\n"
+_HEAD = struct.Struct("<QI")  # payload length, CRC-32 of the payload
 #: Exceptions a damaged or foreign pickle can raise while loading: all mean "no cache".
 _UNREADABLE = (
     OSError,
@@ -39,104 +59,369 @@ _UNREADABLE = (
     TypeError,
     ValueError,
     MemoryError,
+    struct.error,
 )
-
-Job = tuple[str, str]
 
 
 @cache
 def code_fingerprint() -> bytes:
-    """The builder's own source and its Markdown parser's version: a change renders all anew."""
-    digest = hashlib.sha256()
+    """The builder's code, templates, Python and library versions: a change misses everything."""
+    digest = hashlib.sha256(sys.version.encode() + b"\0" + zlib.ZLIB_RUNTIME_VERSION.encode())
+    for name in ("markdown_it", "mdit_py_plugins", "jinja2", "markupsafe", "yaml"):
+        digest.update(_library_fingerprint(name))
     for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for module in (markdown_it, mdit_py_plugins):
-        digest.update(str(module.__version__).encode())
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    templates = templates_dir()
+    for path in sorted(templates.rglob("*.j2")):
+        name = path.relative_to(templates).as_posix()
+        digest.update(b"\0" + name.encode() + b"\0" + path.read_bytes())
     return digest.digest()
+
+
+def _library_fingerprint(name: str) -> bytes:
+    """A library's files as installed (size and time of its package's files, compiled ones
+    included), without importing it: a build that needs no YAML parsing never loads yaml."""
+    module = sys.modules.get(name)
+    origin = getattr(module, "__file__", None) if module else None
+    if origin is None:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+    if origin is None:
+        return f"\0{name}=?".encode()
+    folder = os.path.dirname(origin)
+    parts = [name]
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.is_file() and entry.name.endswith((".py", ".so", ".pyd")):
+                st = entry.stat()
+                parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "\0".join(parts).encode()
+
+
+class Store:
+    """Pickled values by key, in a few cache files (shards) so that a rebuild that changes a few
+    values rewrites a few files; each file is read lazily and checked as a whole."""
+
+    def __init__(self, folder: Path, name: str, shards: int = 1) -> None:
+        self.files = [folder / f"{name}-{i:x}.pickle" for i in range(shards)]
+        self._loaded: list[dict[str, bytes] | None] = [None] * shards
+        self._used: list[dict[str, bytes]] = [{} for _ in range(shards)]
+        self._changed = [False] * shards
+
+    def _shard(self, key: str) -> int:
+        return zlib.crc32(key.encode()) % len(self.files)
+
+    def _entries(self, shard: int) -> dict[str, bytes]:
+        loaded = self._loaded[shard]
+        if loaded is None:
+            loaded = self._loaded[shard] = _read(self.files[shard])
+        return loaded
+
+    def holds_any(self) -> bool:
+        """Whether an earlier build stored anything here (reading does not count as use)."""
+        return any(self._entries(shard) for shard in range(len(self.files)))
+
+    def entries(self) -> dict[str, bytes]:
+        """Every pickled value stored, by key (each counts as used)."""
+        out: dict[str, bytes] = {}
+        for shard in range(len(self.files)):
+            self._used[shard].update(self._entries(shard))
+            out.update(self._used[shard])
+        return out
+
+    def get_raw(self, key: str) -> bytes | None:
+        """The pickled value under `key`, if an earlier build stored one."""
+        shard = self._shard(key)
+        used = self._used[shard]
+        blob = used.get(key)
+        if blob is None:
+            blob = self._entries(shard).get(key)
+            if blob is not None:
+                used[key] = blob
+        return blob
+
+    def get(self, key: str) -> Any:
+        """The value under `key`, or None (never stored, or unreadable)."""
+        blob = self.get_raw(key)
+        if blob is None:
+            return None
+        try:
+            return pickle.loads(blob)
+        except _UNREADABLE:
+            shard = self._shard(key)
+            self._used[shard].pop(key, None)
+            self._changed[shard] = True
+            return None
+
+    def put_raw(self, key: str, blob: bytes) -> None:
+        """Keep a pickled value for the next build."""
+        shard = self._shard(key)
+        if self._used[shard].get(key) != blob:
+            self._used[shard][key] = blob
+            self._changed[shard] = True
+
+    def put(self, key: str, value: Any) -> None:
+        """Keep a value for the next build."""
+        self.put_raw(key, pickle.dumps(value, protocol=5))
+
+    def save(self) -> None:
+        """Write the values this build used (a store it did not use at all stays as it is)."""
+        if all(loaded is None for loaded in self._loaded) and not any(self._used):
+            return
+        for shard, path in enumerate(self.files):
+            used = self._used[shard]
+            if self._loaded[shard] is None and not used:
+                if path.exists():
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                continue
+            if self._changed[shard] or used.keys() != self._entries(shard).keys():
+                _write(path, used)
+
+
+def _read(path: Path) -> dict[str, bytes]:
+    """A cache file's entries; empty if it is missing, damaged or from another builder."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read()
+        if not raw.startswith(_MAGIC):
+            return {}
+        length, crc = _HEAD.unpack_from(raw, len(_MAGIC))
+        payload = memoryview(raw)[len(_MAGIC) + _HEAD.size :]
+        if len(payload) != length or zlib.crc32(payload) != crc:
+            return {}
+        header, entries = pickle.loads(payload)
+    except _UNREADABLE:
+        return {}
+    if header != (FORMAT, code_fingerprint()) or not isinstance(entries, dict):
+        return {}
+    if not all(type(k) is str and type(v) is bytes for k, v in entries.items()):
+        return {}
+    return entries
+
+
+def _write(path: Path, entries: Mapping[str, bytes]) -> None:
+    """Write a cache file atomically; a cache that cannot be written only slows the next build."""
+    payload = pickle.dumps(((FORMAT, code_fingerprint()), dict(entries)), protocol=5)
+    try:
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "CACHEDIR.TAG").is_file():
+            (folder / ".gitignore").write_text("*\n", encoding="utf-8")
+            (folder / "CACHEDIR.TAG").write_bytes(_TAG)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + _HEAD.pack(len(payload), zlib.crc32(payload)))
+                fh.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def digest(*parts: bytes | str) -> str:
+    """A key: the SHA-256 of `parts` (their repr, which no two different lists share)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class BuildCache:
+    """The stores of one output folder; only `pipeline` uses it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sources = Store(folder, "sources", 8)
+        self.templates = Store(folder, "templates")
+        self.courses = Store(folder, "courses")
+        self._stores: dict[str, Store] = {}
+
+    def _store(self, name: str) -> Store:
+        if name not in self._stores:
+            self._stores[name] = Store(self.folder, name, 16)
+        return self._stores[name]
+
+    def units(self, audience: Audience, mode: Mode) -> Store:
+        """Rendered units of one audience and packaging mode."""
+        return self._store(f"units-{audience}-{mode}")
+
+    def pages(self, mode: Mode) -> Store:
+        """Deflated pages (and manifests) of one packaging mode."""
+        return self._store(f"pages-{mode}")
+
+    def save(self) -> None:
+        """Write every store that changed."""
+        for store in (self.sources, self.templates, self.courses, *self._stores.values()):
+            store.save()
+        # The render cache of earlier builder versions: never read again.
+        for old in self.folder.glob("render-*.pickle"):
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def course_fingerprint(course: Course, course_dir: Path) -> bytes:
     """What every unit's rendering depends on besides the unit itself."""
-    digest = hashlib.sha256(code_fingerprint())
-    digest.update(str(course_dir.resolve()).encode() + b"\0" + course.language.encode())
+    h = hashlib.sha256(code_fingerprint())
+    h.update(str(course_dir.resolve()).encode() + b"\0" + course.language.encode())
     for unit in course.units:
-        digest.update(f"\0{unit.file}\0{unit.id}".encode())
+        h.update(f"\0{unit.file}\0{unit.id}".encode())
     for dataset in course.datasets:
-        digest.update(dataset.model_dump_json().encode())
+        h.update(dataset.model_dump_json().encode())
     # Links resolve against the files that exist (and where symlinks lead), not their content.
-    for folder, dirs, files in sorted(os.walk(course_dir)):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            target = os.path.realpath(path) if os.path.islink(path) else ""
-            digest.update(f"\0{os.path.relpath(path, course_dir)}\0{target}".encode())
-    return digest.digest()
+    # (scandir: the entries' types come with the listing, no stat call per file.)
+    folders = [os.path.normpath(course_dir)]
+    cut = len(folders[0]) if folders[0].endswith("/") else len(folders[0]) + 1
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            h.update(f"\0{folder[cut:]}/?".encode())
+            continue
+        subfolders = []
+        for entry in entries:
+            path = entry.path
+            link = entry.is_symlink()
+            if not link and entry.is_dir(follow_symlinks=False):
+                subfolders.append(path)
+                continue
+            target = os.path.realpath(path) if link else ""
+            h.update(f"\0{path[cut:]}\0{target}".encode())
+        folders += reversed(subfolders)
+    return h.digest()
 
 
 class RenderCache:
-    """Rendered units of earlier builds, one file per audience and mode."""
+    """Rendered units by content hash (render.UnitCache), kept in a Store."""
 
-    def __init__(self, folder: Path, course: Course, course_dir: Path) -> None:
-        self.folder = folder
+    def __init__(
+        self,
+        stores: BuildCache,
+        course: Course,
+        course_dir: Path,
+        file_digests: Mapping[str, bytes] | None = None,
+    ) -> None:
+        self.stores = stores
         self.course_dir = course_dir
         self.context = course_fingerprint(course, course_dir)
-        self.stored: dict[Job, dict[str, CachedUnit]] = {}
-        self.used: dict[Job, dict[str, CachedUnit]] = {}
-
-    def _file(self, job: Job) -> Path:
-        return self.folder / f"render-{job[0]}-{job[1]}.pickle"
+        self.file_digests = file_digests or {}
+        self._keys: dict[tuple[str, str, str], str] = {}
 
     def key(self, unit: Unit, audience: Audience, mode: Mode) -> str:
         """The content hash of everything `unit`'s rendering depends on."""
-        digest = hashlib.sha256(self.context)
-        digest.update(f"\0{audience}\0{mode}\0".encode())
-        digest.update(unit.model_dump_json().encode())
-        if unit.quiz_file:
-            try:
-                digest.update((self.course_dir / unit.quiz_file).read_bytes())
-            except OSError:
-                digest.update(b"\0unreadable")
-        return digest.hexdigest()
+        known = self._keys.get((audience, mode, unit.id))
+        if known is None:
+            known = self._keys[(audience, mode, unit.id)] = self._key(unit, audience, mode)
+        return known
 
-    def _load(self, job: Job) -> dict[str, CachedUnit]:
-        if job not in self.stored:
-            self.stored[job] = {}
-            try:
-                with self._file(job).open("rb") as fh:
-                    header, entries = pickle.load(fh)
-                if header == (FORMAT, code_fingerprint()) and isinstance(entries, dict):
-                    self.stored[job] = entries
-            except _UNREADABLE:
-                pass  # no cache, or a damaged one: render everything
-        return self.stored[job]
+    def _key(self, unit: Unit, audience: Audience, mode: Mode) -> str:
+        files = [unit.file, unit.quiz_file] if unit.quiz_file else [unit.file]
+        if all(f in self.file_digests for f in files):
+            # A unit (and its quiz) is made from these files' text alone: hashing what was read
+            # is cheaper than serialising the model, and as complete.
+            parts: list[bytes | str] = ["files", *(self.file_digests[f] for f in files)]
+        else:
+            parts = ["model", unit.model_dump_json()]
+            if unit.quiz_file:
+                try:
+                    parts.append((self.course_dir / unit.quiz_file).read_bytes())
+                except OSError:
+                    parts.append(b"\0unreadable")
+        return digest(
+            self.context,
+            audience,
+            mode,
+            unit.id,
+            unit.file,
+            unit.source,
+            unit.quiz_file or "",
+            unit.quiz_source or "",
+            *parts,
+        )
 
     def get(self, unit: Unit, audience: Audience, mode: Mode) -> CachedUnit | None:
         """The unit's earlier rendering, if nothing it depends on has changed."""
-        job = (audience, mode)
-        key = self.key(unit, audience, mode)
-        hit = self._load(job).get(key)
-        if hit is not None:
-            self.used.setdefault(job, {})[key] = hit
-        return hit
+        blob = self.stores.units(audience, mode).get_raw(self.key(unit, audience, mode))
+        return unpack_unit(blob) if blob is not None else None
 
     def put(self, unit: Unit, audience: Audience, mode: Mode, value: CachedUnit) -> None:
         """Remember a unit's rendering for the next build."""
-        self.used.setdefault((audience, mode), {})[self.key(unit, audience, mode)] = value
+        self.put_raw(unit, audience, mode, pack_unit(value))
 
-    def save(self) -> None:
-        """Write what this build used (so the cache never grows past one course's units)."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / ".gitignore").write_text("*\n", encoding="utf-8")
-            (self.folder / "CACHEDIR.TAG").write_bytes(_TAG)
-            for job, entries in self.used.items():
-                fd, tmp = tempfile.mkstemp(prefix=".render-", suffix=".tmp", dir=self.folder)
-                try:
-                    with os.fdopen(fd, "wb") as fh:
-                        pickle.dump(((FORMAT, code_fingerprint()), entries), fh, protocol=5)
-                    os.replace(tmp, self._file(job))
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
-        except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+    def put_raw(self, unit: Unit, audience: Audience, mode: Mode, blob: bytes) -> None:
+        """Remember a unit's rendering, already packed (render.pack_unit)."""
+        self.stores.units(audience, mode).put_raw(self.key(unit, audience, mode), blob)
+
+
+# --------------------------------------------------------------------------- entry formats
+# Plain data in marshal form: it loads several times faster than pickle.
+
+
+def _view(course: Course) -> Course:
+    """The course without its units' Markdown."""
+    units = tuple(u.model_copy(update={"body": ""}) for u in course.units)
+    return course.model_copy(update={"units": units})
+
+
+def course_entry(course: Course, warnings: list[Diagnostic]) -> bytes | None:
+    """A course and its warnings as the course cache keeps them, if JSON gives the course back
+    exactly (compared field by field)."""
+    try:
+        view = _view(course)
+        text = view.model_dump_json().encode()
+        if Course.model_validate_json(text) != view:
+            return None
+    except ValueError:  # text JSON cannot hold (lone surrogates), or a model that did not load
+        return None
+    charted = sorted(charted_datasets(u.body for u in course.units))
+    return marshal.dumps((text, charted, [astuple(w) for w in warnings]))
+
+
+def course_from(blob: bytes, scan: SourceTree) -> tuple[Course, Course, list[Diagnostic]] | None:
+    """The course a course cache entry holds, with the units' current bodies; that course
+    without them (as pages see it); and its warnings."""
+    try:
+        text, charted, rows = marshal.loads(blob)
+        units = []
+        view = Course.model_validate_json(text)
+        for unit in view.units:
+            source = scan.units.get(unit.file)
+            if source is None:
+                return None
+            units.append(unit.model_copy(update={"body": source.body}))
+        if charted_datasets(u.body for u in units) != set(charted):
+            return None  # the units chart other data sets: W303 may differ
+        course = view.model_copy(update={"units": tuple(units)})
+        return course, view, [Diagnostic(*row) for row in rows]
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def pack_deflated(deflated: Deflated) -> bytes:
+    """A deflated file as a cache entry."""
+    return marshal.dumps((deflated.crc, deflated.size, deflated.stream))
+
+
+def unpack_deflated(blob: bytes) -> Deflated | None:
+    """The file `pack_deflated` packed, or None if `blob` is not one."""
+    try:
+        crc, size, stream = marshal.loads(blob)
+        return Deflated(crc, size, stream)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def pack_page(page: Mapping[Target, Deflated]) -> bytes:
+    """A page deflated for each target as a cache entry."""
+    return marshal.dumps({t: (d.crc, d.size, d.stream) for t, d in page.items()})
+
+
+def unpack_page(blob: bytes) -> dict[Target, Deflated] | None:
+    """The page `pack_page` packed, or None if `blob` is not one."""
+    try:
+        plain = marshal.loads(blob)
+        return {t: Deflated(crc, size, stream) for t, (crc, size, stream) in plain.items()}
+    except (EOFError, ValueError, TypeError, AttributeError):
+        return None

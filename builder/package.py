@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +34,30 @@ _UNSAFE = re.compile(r"[&<>\"'`|:\\\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
+class Deflated:
+    """A file's bytes as a zip holds them deflated: the raw stream, CRC-32 and size."""
+
+    crc: int
+    size: int
+    stream: bytes
+
+
+def deflate(data: bytes) -> Deflated:
+    """Deflate `data` exactly as zipfile does for an entry written in one piece."""
+    # zipfile's compressor for ZIP_DEFLATED at the default level, fed once, then flushed.
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return Deflated(zlib.crc32(data), len(data), compressor.compress(data) + compressor.flush())
+
+
+@dataclass(frozen=True)
 class Entry:
-    """One file of the package: bytes in memory or a file on disk to stream."""
+    """One file of the package: bytes in memory, already deflated, or a file on disk to stream."""
 
     name: str
     data: bytes | None = None
     source: Path | None = None
+    deflated: Deflated | None = None
+    """The deflated bytes of a file (e.g. from the build cache): written as they are."""
 
 
 def entry_name_problem(name: str) -> str | None:
@@ -64,12 +83,16 @@ def timestamp_from_env(environ: dict[str, str] | os._Environ[str]) -> int:
         return DEFAULT_TIMESTAMP
 
 
-def _zipinfo(name: str, timestamp: int) -> zipfile.ZipInfo:
-    date = time.gmtime(max(timestamp, DEFAULT_TIMESTAMP))[:6]
+def _date(timestamp: int) -> tuple[int, int, int, int, int, int]:
+    y, mo, d, h, mi, s = time.gmtime(max(timestamp, DEFAULT_TIMESTAMP))[:6]
+    return y, mo, d, h, mi, s
+
+
+def _info(name: str, date: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=date)
     info.create_system = 3
     info.external_attr = 0o100644 << 16
-    stored = Path(name).suffix.lower() in STORED_SUFFIXES
+    stored = os.path.splitext(name)[1].lower() in STORED_SUFFIXES
     info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     return info
 
@@ -77,6 +100,36 @@ def _zipinfo(name: str, timestamp: int) -> zipfile.ZipInfo:
 def ordered(entries: Iterable[Entry]) -> list[Entry]:
     """imsmanifest.xml first, then every other entry by name."""
     return sorted(entries, key=lambda e: (e.name != MANIFEST, e.name))
+
+
+def _write_deflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: Deflated) -> None:
+    """Add an entry from its deflated bytes, as `zf.writestr` would have written its data.
+
+    The same steps as zipfile's own writer (ZipFile._open_to_write, then _ZipWriteFile.close)
+    with the sizes and CRC known up front, so the zip's bytes do not depend on which way an
+    entry came in (tests compare cached with uncached builds byte for byte).
+    """
+    zip64 = deflated.size * 1.05 > zipfile.ZIP64_LIMIT
+    if info.compress_type != zipfile.ZIP_DEFLATED or zip64 or not getattr(zf, "_seekable", False):
+        # Never for pages (or a zipfile unlike CPython's own): zipfile does it from the data.
+        zf.writestr(info, zlib.decompress(deflated.stream, -15))
+        return
+    info.file_size = deflated.size
+    info.compress_size = len(deflated.stream)
+    info.CRC = deflated.crc
+    info.flag_bits = 0
+    fp = zf.fp
+    assert fp is not None
+    if fp.tell() != zf.start_dir:  # zipfile seeks there; a seek flushes, so only if needed
+        fp.seek(zf.start_dir)
+    info.header_offset = fp.tell()
+    # (zipfile's _writecheck: names are unique and compression supported, write_package checked)
+    zf._didModify = True  # type: ignore[attr-defined]
+    fp.write(info.FileHeader(False))
+    fp.write(deflated.stream)
+    zf.start_dir = fp.tell()
+    zf.filelist.append(info)
+    zf.NameToInfo[info.filename] = info
 
 
 def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
@@ -93,10 +146,17 @@ def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+        # A large buffer: a package of many small deflated pages is written in few calls.
+        with (
+            os.fdopen(fd, "wb", buffering=1 << 20) as fh,
+            zipfile.ZipFile(fh, "w", allowZip64=True) as zf,
+        ):
+            date = _date(timestamp)
             for entry in items:
-                info = _zipinfo(entry.name, timestamp)
-                if entry.data is not None:
+                info = _info(entry.name, date)
+                if entry.deflated is not None:
+                    _write_deflated(zf, info, entry.deflated)
+                elif entry.data is not None:
                     zf.writestr(info, entry.data)
                 else:
                     assert entry.source is not None

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import json
+import marshal
+import os
+import pickle
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 from builder import __version__
-from builder.charts import chart_html
 from builder.errors import BuildFailed, Diagnostic
 from builder.i18n import catalogue
 from builder.markdown import (
@@ -83,6 +95,34 @@ class RenderedCourse:
     units: dict[str, RenderedMarkdown] = field(default_factory=dict)
     intro: RenderedMarkdown | None = None
     media: dict[str, MediaFile] = field(default_factory=dict)
+    quiz_html: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Each unit's quiz texts as inline HTML (what `md_inline` gives), by unit id and text."""
+
+
+class TemplateCode(BytecodeCache):
+    """Compiled templates kept between builds (in the build cache), checked against their source.
+
+    Jinja asks this before compiling a template: `known` holds code from an earlier build, by
+    template and source checksum (Jinja also checks both, and recompiles on any difference);
+    `used` collects the code of every template this process loaded, for the pipeline to keep.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, bytes] = {}
+        self.used: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Fill `bucket` with earlier compiled code for the same source, if there is any."""
+        key = f"{bucket.key}\0{bucket.checksum}"
+        blob = self.known.get(key)
+        if blob is not None:
+            bucket.bytecode_from_string(blob)
+            if bucket.code is not None:
+                self.used[key] = blob
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Remember code compiled by this process."""
+        self.used[f"{bucket.key}\0{bucket.checksum}"] = bucket.bytecode_to_string()
 
 
 @cache
@@ -95,6 +135,10 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates are part of the builder, not of a course: checking each one's file for
+        # changes on every include costs a stat per question on every page.
+        auto_reload=False,
+        bytecode_cache=TemplateCode(),
     )
     env.filters["md_inline"] = md_inline
     env.globals["fill_in_limit"] = fill_in_max_length
@@ -108,6 +152,11 @@ def md_inline(context: Context, text: str | None) -> Markup:
     Links are rewritten as in the unit's own text (`#heading` -> the unit's anchor), using the
     targets `render_units` resolved and checked for the quiz of the unit being rendered.
     """
+    if text:
+        # Rendered already (render_units parses every quiz text once to check its links).
+        done = _context_unit_entry(context, "quiz_html")
+        if isinstance(done, dict) and text in done:
+            return Markup(done[text])
     return render_inline(text, _inline_links(context))
 
 
@@ -115,9 +164,13 @@ def render_inline(text: str | None, links: dict[str, str]) -> Markup:
     """Inline Markdown as HTML, each link's target replaced by its entry in `links`."""
     if not text:
         return Markup("")
-    md = parser()
     env: dict[str, Any] = {}
-    tokens = md.parseInline(text, env)
+    return _inline_html(parser().parseInline(text, env), env, links)
+
+
+def _inline_html(tokens: list[Any], env: dict[str, Any], links: dict[str, str]) -> Markup:
+    """Inline tokens (as parsed, changed in place) as HTML, each link's target from `links`."""
+    md = parser()
     for tok in tokens:
         unlinked = False
         for child in tok.children or []:
@@ -140,20 +193,25 @@ def render_inline(text: str | None, links: dict[str, str]) -> Markup:
 
 def _inline_links(context: Context) -> dict[str, str]:
     """The resolved quiz links of the unit a template is rendering, if it can tell which."""
-    html = context.get("html")
+    rendered = _context_unit_entry(context, "html")
+    return rendered.inline_links if isinstance(rendered, RenderedMarkdown) else {}
+
+
+def _context_unit_entry(context: Context, name: str) -> Any:
+    """The entry for the unit a template is rendering in the context's `name` mapping."""
+    entries = context.get(name)
     unit = context.get("unit")
-    if not isinstance(html, dict):
-        return {}
+    if not isinstance(entries, dict):
+        return None
     if not isinstance(unit, Unit):
         quiz = context.get("quiz")
         course = context.get("course")
         if not isinstance(quiz, Quiz) or not isinstance(course, Course):
-            return {}
+            return None
         unit = next((u for u in course.units if u.quiz is not None and u.quiz.id == quiz.id), None)
         if unit is None:
-            return {}
-    rendered = html.get(unit.id)
-    return rendered.inline_links if isinstance(rendered, RenderedMarkdown) else {}
+            return None
+    return entries.get(unit.id)
 
 
 def _resolver(
@@ -291,15 +349,20 @@ def _check_quiz_links(
     resolve: LinkResolver,
     rendered: RenderedMarkdown,
     root: Path,
-) -> tuple[list[Diagnostic], list[tuple[str, int]]]:
-    """Resolve the links of a unit's quiz text; errors, and links to check for fragments."""
+) -> tuple[list[Diagnostic], list[tuple[str, int]], dict[str, str]]:
+    """Resolve the links of a unit's quiz text; errors, links to check for fragments, and each
+    text as inline HTML (from the same parse, once every link is resolved)."""
     diags: list[Diagnostic] = []
     links: list[tuple[str, int]] = []
     if unit.quiz is None:
-        return diags, links
+        return diags, links, {}
     display = unit.quiz_source or unit.source
+    parsed = []
     for text in _quiz_texts(unit.quiz):
-        for tok in parser().parseInline(text, {}):
+        env: dict[str, Any] = {}
+        tokens = parser().parseInline(text, env)
+        parsed.append((text, tokens, env))
+        for tok in tokens:
             for code, message, needle in inline_problems(tok.children or []):
                 line = _line_of(root, unit.quiz_file, needle)
                 diags.append(Diagnostic(display, line, 1, code, message))
@@ -318,7 +381,11 @@ def _check_quiz_links(
                     continue
                 rendered.inline_links[href] = new if new is not None else href
                 links.append((href, line))
-    return diags, links
+    # The links are all known now: each text as md_inline would render it at page time.
+    html = {
+        text: str(_inline_html(tokens, env, rendered.inline_links)) for text, tokens, env in parsed
+    }
+    return diags, links, html
 
 
 def _check_fragments(
@@ -356,12 +423,18 @@ def _check_fragments(
 
 
 #: One unit's rendering as a cache keeps it: its Markdown, its quiz text's problems and links,
-#: and the media files it names.
-CachedUnit = tuple[RenderedMarkdown, list[Diagnostic], list[tuple[str, int]], dict[str, MediaFile]]
+#: the media files it names, and its quiz texts as inline HTML.
+CachedUnit = tuple[
+    RenderedMarkdown,
+    list[Diagnostic],
+    list[tuple[str, int]],
+    dict[str, MediaFile],
+    dict[str, str],
+]
 
 
 class UnitCache(Protocol):
-    """Rendered units by content hash (pipeline.RenderCache): render only asks and tells."""
+    """Rendered units by content hash (cache.RenderCache): render only asks and tells."""
 
     def get(self, unit: Unit, audience: Audience, mode: Mode) -> CachedUnit | None:
         """The unit's earlier rendering, if nothing it depends on has changed."""
@@ -370,41 +443,136 @@ class UnitCache(Protocol):
         """Remember a unit's rendering."""
 
 
-def render_units(
-    course: Course, root: Path, audience: Audience, mode: Mode, cache: UnitCache | None = None
-) -> RenderedCourse:
-    """Render every unit's Markdown once; raise BuildFailed with every Markdown problem."""
+def _plain(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics whose messages are plain `str` (a LinkError message cannot be unpickled)."""
+    return [
+        d if type(d.message) is str else dataclasses.replace(d, message=str(d.message))
+        for d in diags
+    ]
+
+
+def _unit_renderer(
+    course: Course, root: Path, audience: Audience, mode: Mode
+) -> Callable[[Unit], CachedUnit]:
+    """A function that renders one unit of `course` (its Markdown, then its quiz's links)."""
     labels = catalogue(course.language)
-    out = RenderedCourse(course=course, root=root, audience=audience)
-    diags: list[Diagnostic] = []
     datasets = {d.id: d for d in course.datasets}
+    by_file = _files_of(course)
 
     def chart(dataset_id: str, prefix: str) -> str | None:
+        from builder.charts import chart_html  # lxml: only for a course with charts
+
         ds = datasets.get(dataset_id)
         return chart_html(ds, prefix) if ds is not None else None
 
+    def render(unit: Unit) -> CachedUnit:
+        unit_media: dict[str, MediaFile] = {}
+        resolve, figure = _resolver(course, unit.file, unit.id, mode, root, unit_media, by_file)
+        rendered = render_markdown(
+            unit.body,
+            doc_id=unit.id,
+            display=unit.source,
+            first_line=unit.body_line,  # token lines count from 0
+            audience=audience,
+            labels=labels,
+            resolve_link=resolve,
+            figure_image=figure,
+            chart=chart,
+        )
+        quiz_diags, links, quiz_html = _check_quiz_links(course, unit, resolve, rendered, root)
+        rendered.diagnostics = _plain(rendered.diagnostics)
+        return rendered, _plain(quiz_diags), links, unit_media, quiz_html
+
+    return render
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(RenderedMarkdown))
+
+
+def pack_unit(value: CachedUnit) -> bytes:
+    """A unit's rendering as bytes (for the cache, or from a second process)."""
+    rendered, quiz_diags, links, media, quiz_html = value
+    try:
+        fields = tuple(
+            [dataclasses.astuple(d) for d in rendered.diagnostics]
+            if name == "diagnostics"
+            else getattr(rendered, name)
+            for name in _FIELDS
+        )
+        plain = {rel: (m.path, os.fspath(m.source)) for rel, m in media.items()}
+        # marshal, not pickle: all plain data, and it loads twice as fast.
+        return b"M" + marshal.dumps(
+            (_FIELDS, fields, [dataclasses.astuple(d) for d in quiz_diags], links, plain, quiz_html)
+        )
+    except ValueError:  # something marshal cannot hold (a new kind of field)
+        return b"P" + pickle.dumps(value, protocol=5)
+
+
+#: What unpacking damaged or foreign bytes can raise: all mean "not usable".
+_UNUSABLE = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def unpack_unit(blob: bytes) -> CachedUnit | None:
+    """The rendering `pack_unit` packed, or None if `blob` is not one."""
+    try:
+        if blob[:1] == b"P":
+            value = pickle.loads(blob[1:])
+            return value if isinstance(value[0], RenderedMarkdown) else None
+        if blob[:1] != b"M":
+            return None
+        names, fields, quiz_diags, links, plain, quiz_html = marshal.loads(blob[1:])
+        if tuple(names) != _FIELDS:
+            return None
+        kw = dict(zip(names, fields, strict=True))
+        kw["diagnostics"] = [Diagnostic(*d) for d in kw["diagnostics"]]
+        media = {rel: MediaFile(path, Path(source)) for rel, (path, source) in plain.items()}
+        return (
+            RenderedMarkdown(**kw),
+            [Diagnostic(*d) for d in quiz_diags],
+            links,
+            media,
+            quiz_html,
+        )
+    except (*_UNUSABLE, pickle.UnpicklingError):
+        return None
+
+
+def render_unit_set(
+    course: Course, root: Path, audience: Audience, mode: Mode, units: Iterable[Unit]
+) -> dict[str, CachedUnit]:
+    """Render some units of a course (a share of `render_units`, e.g. for a second process)."""
+    render = _unit_renderer(course, root, audience, mode)
+    return {unit.id: render(unit) for unit in units}
+
+
+def render_units(
+    course: Course,
+    root: Path,
+    audience: Audience,
+    mode: Mode,
+    cache: UnitCache | None = None,
+    done: Mapping[str, CachedUnit] | None = None,
+) -> RenderedCourse:
+    """Render every unit's Markdown once; raise BuildFailed with every Markdown problem.
+
+    Units in `done` (rendered by `render_unit_set`, for the same course, audience and mode)
+    and units `cache` knows are not rendered again.
+    """
+    out = RenderedCourse(course=course, root=root, audience=audience)
+    diags: list[Diagnostic] = []
     quiz_links: dict[str, list[tuple[str, int]]] = {}
     by_file = _files_of(course)
+    render: Callable[[Unit], CachedUnit] | None = None
     for unit in course.units:
-        hit = cache.get(unit, audience, mode) if cache is not None else None
+        hit = done.get(unit.id) if done is not None else None
+        if hit is None and cache is not None:
+            hit = cache.get(unit, audience, mode)
         if hit is None:
-            unit_media: dict[str, MediaFile] = {}
-            resolve, figure = _resolver(course, unit.file, unit.id, mode, root, unit_media, by_file)
-            rendered = render_markdown(
-                unit.body,
-                doc_id=unit.id,
-                display=unit.source,
-                first_line=unit.body_line,  # token lines count from 0
-                audience=audience,
-                labels=labels,
-                resolve_link=resolve,
-                figure_image=figure,
-                chart=chart,
-            )
-            hit = (rendered, *_check_quiz_links(course, unit, resolve, rendered, root), unit_media)
+            render = render or _unit_renderer(course, root, audience, mode)
+            hit = render(unit)
             if cache is not None:
                 cache.put(unit, audience, mode, hit)
-        rendered, quiz_diags, quiz_links[unit.id], unit_media = hit
+        rendered, quiz_diags, quiz_links[unit.id], unit_media, out.quiz_html[unit.id] = hit
         for rel, media_file in unit_media.items():
             out.media.setdefault(rel, media_file)
         diags += rendered.diagnostics
@@ -438,10 +606,11 @@ def render_units(
             display="course.yaml",
             first_line=1,
             audience=audience,
-            labels=labels,
+            labels=catalogue(course.language),
             resolve_link=resolve,
             figure_image=figure,
         )
+        out.intro.diagnostics = _plain(out.intro.diagnostics)
         diags += out.intro.diagnostics
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)
@@ -512,52 +681,183 @@ def json_script(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def _page(template: str, **context: Any) -> bytes:
-    html = environment().get_template(template).render(**context)
-    return html.encode("utf-8")
+def _page(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+#: Stands for the course data while a page is rendered once for several targets; a noncharacter,
+#: and a page is only split at it if it occurs exactly once.
+_DATA_SLOT = "\ufdd0scorm-builder:course-data\ufdd0"
+PAGE_TEMPLATE = "course.html.j2"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One HTML page of a package: the home page (or whole course), or one unit's SCO page."""
+
+    path: str
+    unit: Unit | None = None
+
+
+class PageContext:
+    """What the pages of one rendering are made from, prepared once for every page and target.
+
+    A page differs between the SCORM targets only in its course data (a JSON block), so it is
+    rendered once and the block filled in per target. Pages are given the units without their
+    Markdown source (templates show rendered HTML), and a one-unit page only that unit's HTML,
+    so that `fingerprint` covers everything a page can show.
+    """
+
+    def __init__(
+        self,
+        rendered: RenderedCourse,
+        mode: Mode,
+        course_key: bytes | None = None,
+        view: Course | None = None,
+    ) -> None:
+        self.rendered = rendered
+        self.mode = mode
+        course = rendered.course
+        self.course = course
+        # `view`, if given, must be this course without its Markdown (as the cache keeps it).
+        self.view = (
+            view
+            if view is not None
+            else course.model_copy(
+                update={"units": tuple(u.model_copy(update={"body": ""}) for u in course.units)}
+            )
+        )
+        self.common = {
+            "course": self.view,
+            "t": catalogue(course.language),
+            "intro": rendered.intro,
+            "assets": ASSET_DIR,
+            "generator": f"scorm-builder {__version__}",
+            "runtime_files": RUNTIME_FILES,
+            "mode": mode,
+            "home_page": True,
+            # Computed once: a template that maps course.units on every page is O(units²).
+            "unit_ids": [u.id for u in course.units],
+        }
+        # A hash of what the course was made from stands for the course itself, if given.
+        self._meta: bytes | None = course_key
+        # Whether filling in the data gave the same bytes as rendering with it, by kind of page.
+        self._slot_ok: dict[bool, bool] = {}
+
+    def specs(self) -> list[PageSpec]:
+        """Every page, in package order: index.html first, then one page per unit (multi)."""
+        pages = [PageSpec("index.html")]
+        if self.mode == "multi":
+            pages += [PageSpec(f"{u.id}.html", u) for u in self.view.units]
+        return pages
+
+    def _context(self, spec: PageSpec) -> dict[str, Any]:
+        units, quiz = self.rendered.units, self.rendered.quiz_html
+        if self.mode == "single":
+            return self.common | {"units": self.view.units, "html": units, "quiz_html": quiz}
+        if spec.unit is None:
+            return self.common | {"units": (), "html": {}, "quiz_html": {}}
+        uid = spec.unit.id
+        return self.common | {
+            "units": (spec.unit,),
+            "html": {uid: units[uid]},
+            "quiz_html": {uid: quiz.get(uid, {})},
+            "home_page": False,
+        }
+
+    def _data(self, spec: PageSpec, target: Target) -> str:
+        course, mode = self.course, self.mode
+        if mode == "single":
+            value = course_data(course, target, mode)
+        elif spec.unit is None:
+            value = course_data(course, target, mode, None) | {"units": []}
+        else:
+            value = course_data(course, target, mode, spec.unit)
+        return str(json_script(value))
+
+    def render(self, spec: PageSpec, targets: Sequence[Target]) -> dict[Target, bytes]:
+        """The page's bytes for each target."""
+        context = self._context(spec)
+        # One page (single mode): checking the short way would cost what it saves.
+        if len(targets) > 1 and self.mode == "multi":
+            html = _page(PAGE_TEMPLATE, data=Markup(_DATA_SLOT), **context)
+            if html.count(_DATA_SLOT) == 1:
+                before, _, after = html.partition(_DATA_SLOT)
+                pages = {t: (before + self._data(spec, t) + after).encode() for t in targets}
+                kind = spec.unit is None
+                if kind not in self._slot_ok:
+                    # Once per kind of page, the long way too: a template that did more with the
+                    # data than print it would make the two differ, and the short way is dropped.
+                    last = targets[-1]
+                    full = _page(PAGE_TEMPLATE, data=Markup(self._data(spec, last)), **context)
+                    self._slot_ok[kind] = full.encode() == pages[last]
+                if self._slot_ok[kind]:
+                    return pages
+        return {
+            t: _page(PAGE_TEMPLATE, data=Markup(self._data(spec, t)), **context).encode()
+            for t in targets
+        }
+
+    def meta_fingerprint(self) -> bytes:
+        """A hash of the course as pages see it: every field but the units' Markdown."""
+        if self._meta is None:
+            self._meta = hashlib.sha256(self.view.model_dump_json().encode()).digest()
+        return self._meta
+
+    def fingerprint(self, spec: PageSpec, unit_keys: Mapping[str, str] | None = None) -> bytes:
+        """A hash of everything the page depends on besides the builder's code and templates.
+
+        `unit_keys`: for units whose rendering is known to be a function of a key (the render
+        cache's), that key stands for the rendering (cheaper than hashing what it holds).
+        """
+        h = hashlib.sha256(self.meta_fingerprint())
+        h.update(f"\0{self.mode}\0{spec.path}\0".encode())
+        units = self.rendered.units
+        keys = unit_keys or {}
+
+        def unit(uid: str) -> bytes:
+            key = keys.get(uid)
+            if key:
+                return b"key:" + key.encode()
+            quiz = sorted(self.rendered.quiz_html.get(uid, {}).items())
+            return rendered_fingerprint(units[uid]) + repr(quiz).encode()
+
+        if self.mode == "single":
+            h.update(rendered_fingerprint(self.rendered.intro))
+            for u in self.course.units:
+                h.update(unit(u.id))
+        elif spec.unit is None:
+            h.update(rendered_fingerprint(self.rendered.intro))
+        else:
+            h.update(unit(spec.unit.id))
+        return h.digest()
+
+
+def rendered_fingerprint(rendered: RenderedMarkdown | None) -> bytes:
+    """A hash of every field of a rendered Markdown text (sets and dicts in sorted order)."""
+    if rendered is None:
+        return hashlib.sha256(b"none").digest()
+    h = hashlib.sha256(rendered.html.encode())
+    rest = []
+    for f in dataclasses.fields(rendered):
+        if f.name == "html":
+            continue
+        value = getattr(rendered, f.name)
+        if isinstance(value, set | frozenset):
+            value = sorted(value, key=repr)
+        elif isinstance(value, dict):
+            value = sorted(value.items(), key=repr)
+        rest.append((f.name, value))
+    h.update(repr(rest).encode())
+    return h.digest()
 
 
 def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[RenderedPage]:
-    """Every HTML page of one package, plus the shared static files."""
-    course = rendered.course
-    t = catalogue(course.language)
-    common = {
-        "course": course,
-        "t": t,
-        "html": rendered.units,
-        "intro": rendered.intro,
-        "assets": ASSET_DIR,
-        "generator": f"scorm-builder {__version__}",
-        "runtime_files": RUNTIME_FILES,
-        "mode": mode,
-        "home_page": True,
-        # Computed once: a template that maps course.units on every page is O(units²).
-        "unit_ids": [u.id for u in course.units],
-    }
-    pages: list[RenderedPage] = []
-    if mode == "single":
-        data = json_script(course_data(course, target, mode))
-        pages.append(
-            RenderedPage(
-                "index.html", _page("course.html.j2", units=course.units, data=data, **common)
-            )
-        )
-    else:
-        data = json_script(course_data(course, target, mode, None) | {"units": []})
-        pages.append(
-            RenderedPage("index.html", _page("course.html.j2", units=(), data=data, **common))
-        )
-        for unit in course.units:
-            data = json_script(course_data(course, target, mode, unit))
-            pages.append(
-                RenderedPage(
-                    f"{unit.id}.html",
-                    _page(
-                        "course.html.j2", units=(unit,), data=data, **common | {"home_page": False}
-                    ),
-                )
-            )
-    return pages
+    """Every HTML page of one package."""
+    context = PageContext(rendered, mode)
+    return [
+        RenderedPage(spec.path, context.render(spec, (target,))[target]) for spec in context.specs()
+    ]
 
 
 def static_files() -> list[MediaFile]:

@@ -8,20 +8,38 @@ later stage can report an error at the author's line.
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import errno
+import hashlib
+import marshal
 import os
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any, Protocol
 
 from builder.errors import Diagnostic
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import types
+
+
+@cache
+def _yaml() -> types.ModuleType:
+    """PyYAML, imported on first use: a rebuild whose YAML is all in the cache never needs it."""
+    import yaml
+
+    return yaml
+
+
+def _loader() -> type:
+    yaml = _yaml()
+    # libyaml's loader if PyYAML was built with it (much faster), else the pure-Python one.
+    loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
 
 Loc = tuple[str | int, ...]
 
@@ -43,9 +61,13 @@ class SourceFile:
     rel: str
     display: str
     data: Any
-    positions: dict[Loc, tuple[int, int]]
+    positions: Mapping[Loc, tuple[int, int]]
     body: str = ""
     body_line: int = 1
+    digest: bytes = b""
+    """SHA-256 of the file's bytes as read (what later stages' caches key on)."""
+    head_digest: bytes = b""
+    """SHA-256 of a unit file's front matter, fences included (all of it but the body)."""
 
     def where(self, loc: Loc) -> tuple[int, int]:
         """Line and column of the nearest node at or above `loc`."""
@@ -74,6 +96,27 @@ class SourceTree:
     unit_errors: set[str] = field(default_factory=set)
     """Unit files that could not be read (their errors are in `diagnostics`)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def digests(self) -> dict[str, bytes]:
+        """SHA-256 of every unit and quiz file read, by path in the course folder."""
+        return {rel: src.digest for rel, src in (*self.units.items(), *self.quizzes.items())}
+
+    def metadata_key(self, data: Sequence[SourceFile] = ()) -> bytes:
+        """A hash of everything read but the units' Markdown bodies, names included.
+
+        A valid course without its units' bodies is a function of this alone (and of the
+        builder's code): it stands for that course in cache keys, far cheaper than the model.
+        """
+        h = hashlib.sha256(f"{len(self.units)}\0{len(self.quizzes)}\0{len(data)}".encode())
+        files = [("course", self.course)] if self.course is not None else []
+        files += [("unit", src) for src in self.units.values()]
+        files += [("quiz", src) for src in self.quizzes.values()]
+        files += [("data", src) for src in data]
+        for kind, src in files:
+            part = src.head_digest if kind == "unit" else src.digest
+            h.update(f"\0{kind}\0{src.rel}\0{src.display}\0".encode() + part)
+        return h.digest()
 
     def display(self, rel: str) -> str:
         """The path of a course file as authors see it in messages."""
@@ -164,13 +207,14 @@ class _Reader:
         return (m.line + 1 + self.offset, m.column + 1)
 
     def read(self, text: str) -> Any:
-        loader = _Loader(text)
+        loader = _loader()(text)
         try:
             return self._events(loader)
         finally:
             loader.dispose()
 
     def _events(self, loader: Any) -> Any:
+        yaml = _yaml()
         stack: list[_Frame] = []
         documents = 0
         root: Any = None
@@ -309,6 +353,7 @@ def parse_yaml(
     text: str, display: str, line_offset: int = 0
 ) -> tuple[Any, dict[Loc, tuple[int, int]], list[Diagnostic]]:
     """Parse one YAML document; return its data, the position map and any diagnostics."""
+    yaml = _yaml()
     reader = _Reader(display, line_offset)
     try:
         data = reader.read(text)
@@ -317,6 +362,9 @@ def parse_yaml(
         line = (mark.line + 1 if mark else 1) + line_offset
         col = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "cannot be read"
+        if "maximum nesting depth" in problem:  # newer libyaml stops deep nesting itself
+            message = f"the YAML is nested more than {MAX_DEPTH} levels deep"
+            return None, {}, [Diagnostic(display, line, col, "E105", message)]
         hint = None
         lines = text.split("\n")
         if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
@@ -354,11 +402,100 @@ def parse_yaml(
     return data, reader.positions, reader.diagnostics
 
 
+class ParseCache(Protocol):
+    """Stored bytes by key (cache.Store): a rebuild parses only the files that changed."""
+
+    def get_raw(self, key: str) -> bytes | None:
+        """The bytes stored under `key`, or None."""
+
+    def put_raw(self, key: str, blob: bytes) -> None:
+        """Store bytes for the next build."""
+
+
+Parsed = tuple[Any, Mapping[Loc, tuple[int, int]], list[Diagnostic]]
+
+
+class _PackedPositions(Mapping[Loc, tuple[int, int]]):
+    """A position map kept marshalled until a diagnostic needs it (most files never have one)."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._map: dict[Loc, tuple[int, int]] | None = None
+
+    def _positions(self) -> dict[Loc, tuple[int, int]]:
+        if self._map is None:
+            self._map = marshal.loads(self._blob)
+        return self._map
+
+    def __getitem__(self, loc: Loc) -> tuple[int, int]:
+        return self._positions()[loc]
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self._positions())
+
+    def __len__(self) -> int:
+        return len(self._positions())
+
+
+def _parse_cached(
+    text: str, display: str, line_offset: int, digest: bytes, cache: ParseCache | None
+) -> Parsed:
+    """parse_yaml, or its result in an earlier build for the same name, offset and `digest` (of
+    text that contains the YAML: the file's bytes, or a unit's front matter block)."""
+    if cache is None:
+        return parse_yaml(text, display, line_offset)
+    # The YAML text is a function of what `digest` covers (decoding and the front-matter split
+    # are fixed by the builder's code, which the cache file is keyed on).
+    key = f"yaml\0{line_offset}\0{digest.hex()}\0{display}"
+    blob = cache.get_raw(key)
+    if blob is not None:
+        hit = _unpack(blob)
+        if hit is not None:
+            return hit
+    result = parse_yaml(text, display, line_offset)
+    data, positions, diags = result
+    try:
+        # marshal, not pickle: plain data loads several times faster, and YAML gives nothing else.
+        rows = [dataclasses.astuple(d) for d in diags]
+        packed = marshal.dumps((data, marshal.dumps(dict(positions)), rows))
+    except ValueError:
+        return result
+    cache.put_raw(key, packed)
+    return result
+
+
+def _unpack(blob: bytes) -> Parsed | None:
+    try:
+        data, positions, diags = marshal.loads(blob)
+        return data, _PackedPositions(positions), [Diagnostic(*d) for d in diags]
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
     """Read a course file as UTF-8 text with LF line ends (a BOM and CRLF are accepted)."""
+    raw, diags = _read_bytes(path, display)
+    return _decode(raw, display) if raw is not None else (None, diags)
+
+
+def _read_file(path: str | Path, display: str) -> tuple[str | None, bytes, list[Diagnostic]]:
+    """read_text, and the SHA-256 of the bytes read (what caches key on)."""
+    raw, diags = _read_bytes(path, display)
+    if raw is None:
+        return None, b"", diags
+    text, diags = _decode(raw, display)
+    return text, hashlib.sha256(raw).digest(), diags
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def _read_bytes(path: str | Path, display: str) -> tuple[bytes | None, list[Diagnostic]]:
     try:
-        with path.open("rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
+        # os-level calls: a large course reads thousands of small files.
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            size = os.fstat(fd).st_size
             if size > MAX_FILE_BYTES:
                 # Refused before reading: a huge file is a mistake, and reading it is slow.
                 return None, [
@@ -373,9 +510,20 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
                         "media/ and link to it",
                     )
                 ]
-            raw = fh.read()
+            raw = os.read(fd, size + 1)
+            if len(raw) <= size:  # the whole file (a regular file reads short only at its end)
+                return raw, []
+            chunks = [raw]
+            while chunks[-1]:  # it grew since fstat: to the end, as a buffered read would
+                chunks.append(os.read(fd, 1 << 20))
+            return b"".join(chunks), []
+        finally:
+            os.close(fd)
     except OSError as exc:
         return None, [Diagnostic(display, 1, 1, "E106", f"cannot read the file: {exc.strerror}")]
+
+
+def _decode(raw: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None, [
             Diagnostic(
@@ -430,23 +578,30 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
 
 
 def load_yaml_file(
-    path: Path, rel: str, display: str
+    path: str | Path, rel: str, display: str, cache: ParseCache | None = None, parse: bool = True
 ) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Read and parse one YAML course file."""
-    text, diags = read_text(path, display)
+    """Read and parse one YAML course file (`parse=False`: read it only, data None)."""
+    if not parse:
+        # Only its digest is wanted (a file that does not decode never validated, so no cache
+        # entry can match it: the build that parses it reports the problem).
+        raw, diags = _read_bytes(path, display)
+        if raw is None:
+            return None, diags
+        return SourceFile(rel, display, None, {}, digest=hashlib.sha256(raw).digest()), diags
+    text, digest, diags = _read_file(path, display)
     if text is None:
         return None, diags
-    data, positions, diags = parse_yaml(text, display)
+    data, positions, diags = _parse_cached(text, display, 0, digest, cache)
     if data is None and diags:  # unreadable YAML: its own error says enough
         return None, diags
-    return SourceFile(rel, display, data, positions), diags
+    return SourceFile(rel, display, data, positions, digest=digest), diags
 
 
 def load_markdown_file(
-    path: Path, rel: str, display: str
+    path: str | Path, rel: str, display: str, cache: ParseCache | None = None, parse: bool = True
 ) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Read one Markdown unit file and parse its front matter."""
-    text, diags = read_text(path, display)
+    """Read one Markdown unit file and parse its front matter (`parse=False`: split it only)."""
+    text, digest, diags = _read_file(path, display)
     if text is None:
         return None, diags
     parts = split_front_matter(text)
@@ -466,14 +621,28 @@ def load_markdown_file(
             )
         ]
     meta, body, body_line = parts
-    data, positions, diags = parse_yaml(meta, display, line_offset=1)
+    # The front matter block (fences included): an edit of the body alone keeps its parse.
+    head = hashlib.sha256(text[: len(text) - len(body)].encode()).digest()
+    if not parse:
+        return SourceFile(rel, display, None, {}, body, body_line, digest, head), diags
+    data, positions, diags = _parse_cached(meta, display, 1, head, cache)
     if data is None and diags:  # unreadable front matter: its own error says enough
         return None, diags
-    return SourceFile(rel, display, data, positions, body, body_line), diags
+    return SourceFile(rel, display, data, positions, body, body_line, digest, head), diags
 
 
-def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
-    """Read course.yaml, every unit file under units/ and every quiz under quizzes/."""
+def load_sources(
+    root: Path,
+    display_root: str | None = None,
+    cache: ParseCache | None = None,
+    parse: bool = True,
+) -> SourceTree:
+    """Read course.yaml, every unit file under units/ and every quiz under quizzes/.
+
+    With `cache`, the YAML of files whose bytes an earlier build parsed is not parsed again.
+    With `parse=False` no YAML is parsed (every file's data is None): what was read, its
+    digests and the units' bodies, for a cache to recognise a course it has seen.
+    """
     shown = display_root if display_root is not None else str(root)
     tree = SourceTree(root=root, display_root=shown.rstrip("/") or ".", course=None)
     course_path = root / "course.yaml"
@@ -494,7 +663,9 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
     if outside:
         tree.diagnostics.append(outside)
         return tree
-    tree.course, diags = load_yaml_file(course_path, "course.yaml", tree.display("course.yaml"))
+    tree.course, diags = load_yaml_file(
+        course_path, "course.yaml", tree.display("course.yaml"), cache, parse
+    )
     tree.diagnostics += diags
     for folder, suffix, target, loader in (
         ("units", ".md", tree.units, load_markdown_file),
@@ -503,16 +674,24 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
         base = root / folder
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob(f"*{suffix}")):
-            rel = path.relative_to(root).as_posix()
-            if _ignored(path.relative_to(base)) or path.is_dir():
+        where = _Locator(real_root)
+        start = os.fspath(base)
+        prefix = len(start) + 1
+        # Sorted as Paths sort (by parts), without a Python-level comparison per pair.
+        for path, entry in sorted(_find(start, suffix), key=lambda found: found[0].split("/")):
+            # String work instead of Path methods: a large course has thousands of files.
+            inside = path[prefix:]
+            rel = f"{folder}/{inside}"
+            if _hidden(inside):
                 continue
-            outside = _outside(path, real_root, tree.display(rel))
-            if outside:
-                tree.diagnostics.append(outside)
+            is_dir, real = where.examine(path, entry)
+            if is_dir:
+                continue
+            if not where.within(real):
+                tree.diagnostics.append(_outside_diagnostic(tree.display(rel)))
                 (tree.quiz_errors if folder == "quizzes" else tree.unit_errors).add(rel)
                 continue
-            source, diags = loader(path, rel, tree.display(rel))
+            source, diags = loader(path, rel, tree.display(rel), cache, parse)
             tree.diagnostics += diags
             if source is not None:
                 target[rel] = source
@@ -521,9 +700,74 @@ def load_sources(root: Path, display_root: str | None = None) -> SourceTree:
     return tree
 
 
-def _ignored(rel: Path) -> bool:
-    """Folders and hidden files (editor lock files such as `.#unit.md`, `.DS_Store`)."""
-    return any(part.startswith(".") for part in rel.parts)
+#: Errors Path.rglob passes over when a folder cannot be listed (as `_find` does).
+_UNLISTABLE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _find(base: str, suffix: str) -> list[tuple[str, os.DirEntry[str]]]:
+    """What Path(base).rglob(f"*{suffix}") finds, as paths with their directory entries.
+
+    Names ending with `suffix` (folders included) in `base` and every folder under it, links to
+    folders not entered, unlistable folders passed over. Entries carry their type from the
+    listing, so a course of thousands of files costs no stat call per file.
+    """
+    found = []
+    folders = [base]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except PermissionError:
+            continue
+        except OSError as exc:
+            if exc.errno in _UNLISTABLE:
+                continue
+            raise
+        for entry in entries:
+            path = f"{folder}/{entry.name}"
+            if entry.name.endswith(suffix):
+                found.append((path, entry))
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    folders.append(path)
+            except OSError as exc:
+                if exc.errno not in _UNLISTABLE:
+                    raise
+    return found
+
+
+def _hidden(rel: str) -> bool:
+    """Hidden folders and files (editor lock files such as `.#unit.md`, `.DS_Store`)."""
+    return any(part.startswith(".") for part in rel.split("/"))
+
+
+class _Locator:
+    """Where files really are (links followed), resolving each folder only once."""
+
+    def __init__(self, real_root: Path) -> None:
+        self.root = os.fspath(real_root)
+        self.prefix = self.root if self.root.endswith("/") else self.root + "/"
+        self.folders: dict[str, str] = {}
+
+    def examine(self, path: str, entry: os.DirEntry[str]) -> tuple[bool, str]:
+        """Whether `path` (found as `entry`) is a folder, links followed, and its real path."""
+        try:
+            link = entry.is_symlink()
+            is_dir = not link and entry.is_dir(follow_symlinks=False)
+        except OSError:
+            link = True
+        if link:
+            return os.path.isdir(path), os.path.realpath(path)
+        folder, name = os.path.split(path)
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = os.path.realpath(folder)
+        return is_dir, os.path.join(real, name)
+
+    def within(self, real: str) -> bool:
+        """Whether a real path is the course folder or inside it."""
+        return real == self.root or real.startswith(self.prefix)
 
 
 def _outside(path: Path, real_root: Path, display: str) -> Diagnostic | None:
@@ -531,6 +775,10 @@ def _outside(path: Path, real_root: Path, display: str) -> Diagnostic | None:
     real = path.resolve()
     if real.is_relative_to(real_root):
         return None
+    return _outside_diagnostic(display)
+
+
+def _outside_diagnostic(display: str) -> Diagnostic:
     return Diagnostic(
         display,
         1,
