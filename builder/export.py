@@ -10,11 +10,8 @@ so they keep their text and lose the link. Reflections are never graded and are 
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from lxml import etree
 from markdown_it.renderer import RendererHTML
@@ -437,19 +434,3 @@ SUFFIXES = {"gift": "-questions.gift.txt", "moodle-xml": "-questions.moodle.xml"
 def export_course(course: Course, target: str) -> Exported:
     """The question bank of one export target ('gift' or 'moodle-xml')."""
     return export_gift(course) if target == "gift" else export_moodle_xml(course)
-
-
-def write_atomic(data: bytes, out: Path) -> int:
-    """Write `data` to `out` through a temporary file renamed into place; return the size."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return len(data)

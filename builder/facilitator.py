@@ -7,10 +7,7 @@ It is a single self-contained file (its CSS is inlined) so it can be mailed and 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from markupsafe import Markup
 
@@ -90,19 +87,3 @@ def render_guide(rendered: RenderedCourse) -> bytes:
         )
     )
     return html.encode("utf-8")
-
-
-def write_guide(content: bytes, out: Path) -> int:
-    """Write the guide to `out` atomically (temporary file, then rename); return its size."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out.stat().st_size

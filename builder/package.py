@@ -16,9 +16,11 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 MANIFEST = "imsmanifest.xml"
 #: 1980-01-01, the earliest date a zip entry can hold.
@@ -132,6 +134,30 @@ def _write_deflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: Deflat
     zf.NameToInfo[info.filename] = info
 
 
+@contextmanager
+def atomic_file(out: Path) -> Iterator[BinaryIO]:
+    """A file written beside `out` and renamed into place only if the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        # A large buffer: a package of many small deflated pages is written in few calls.
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            yield fh
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(data: bytes, out: Path) -> int:
+    """Write `data` to `out` atomically; return its size in bytes."""
+    with atomic_file(out) as fh:
+        fh.write(data)
+    return len(data)
+
+
 def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
     """Write the zip to `out` atomically; return its size in bytes."""
     items = ordered(entries)
@@ -142,31 +168,18 @@ def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
         problem = entry_name_problem(name)
         if problem:
             raise ValueError(f"entry {name!r} {problem}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        # A large buffer: a package of many small deflated pages is written in few calls.
-        with (
-            os.fdopen(fd, "wb", buffering=1 << 20) as fh,
-            zipfile.ZipFile(fh, "w", allowZip64=True) as zf,
-        ):
-            date = _date(timestamp)
-            for entry in items:
-                info = _info(entry.name, date)
-                if entry.deflated is not None:
-                    _write_deflated(zf, info, entry.deflated)
-                elif entry.data is not None:
-                    zf.writestr(info, entry.data)
-                else:
-                    assert entry.source is not None
-                    # Known size up front: zipfile then picks zip64 only when it is needed.
-                    info.file_size = entry.source.stat().st_size
-                    with entry.source.open("rb") as src, zf.open(info, "w") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(out) as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+        date = _date(timestamp)
+        for entry in items:
+            info = _info(entry.name, date)
+            if entry.deflated is not None:
+                _write_deflated(zf, info, entry.deflated)
+            elif entry.data is not None:
+                zf.writestr(info, entry.data)
+            else:
+                assert entry.source is not None
+                # Known size up front: zipfile then picks zip64 only when it is needed.
+                info.file_size = entry.source.stat().st_size
+                with entry.source.open("rb") as src, zf.open(info, "w") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
     return out.stat().st_size

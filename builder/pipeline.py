@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from builder.errors import BuildFailed, Diagnostic
 from builder.markdown import Audience
 from builder.model import Course, Unit
-from builder.package import MANIFEST, Deflated, Entry, entry_name_problem, write_package
+from builder.package import (
+    MANIFEST,
+    Deflated,
+    Entry,
+    entry_name_problem,
+    write_bytes_atomic,
+    write_package,
+)
 from builder.render import (
     CachedUnit,
     Mode,
@@ -695,20 +702,18 @@ def _outputs(
             if cache is not None:
                 _templates_to(cache)
     if guide is not None:
-        from builder.facilitator import write_guide
-
         step("writing the facilitator's guide")
         out = settings.out_dir / f"{course.id}-facilitator.html"
-        result.outputs.append(Output(FACILITATOR_TARGET, out, write_guide(guide, out)))
+        result.outputs.append(Output(FACILITATOR_TARGET, out, write_bytes_atomic(guide, out)))
     exports = [t for t in settings.targets if t in EXPORT_TARGETS]
     if exports:
-        from builder.export import SUFFIXES, export_course, write_atomic
+        from builder.export import SUFFIXES, export_course
 
         for target in exports:
             step(f"exporting {target}")
             exported = export_course(course, target)
             out = settings.out_dir / f"{course.id}{SUFFIXES[target]}"
-            result.outputs.append(Output(target, out, write_atomic(exported.data, out)))
+            result.outputs.append(Output(target, out, write_bytes_atomic(exported.data, out)))
             result.warnings += [w for w in exported.warnings if w not in result.warnings]
     return result
 
