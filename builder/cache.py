@@ -2,10 +2,10 @@
 
 The cache lives in `<out>/.cache/` (git-ignored by its own .gitignore, tagged as a cache folder):
 parsed YAML per source file, rendered Markdown per unit (per audience and packaging mode),
-finished pages and manifests (deflated, as the zip holds them) and compiled templates. Every
-key hashes everything its value depends on, and every file carries the fingerprint of the
-builder's code, templates and libraries, so a changed input or a new builder misses instead of
-reusing a stale value.
+finished pages and manifests (deflated, as the zip holds them); compiled templates are the
+builder's and kept per user (render.TemplateCode). Every key hashes everything its value depends
+on, and every file carries the fingerprint of the builder's code, templates and libraries, so a
+changed input or a new builder misses instead of reusing a stale value.
 
 Each kind is kept in a few files (shards), so that a rebuild that changes a few values rewrites
 a few files. A file is read whole and checked (length and CRC-32 of its payload) before any of
@@ -233,7 +233,6 @@ class BuildCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.sources = Store(folder, "sources", 8)
-        self.templates = Store(folder, "templates")
         self.courses = Store(folder, "courses")
         self._stores: dict[str, Store] = {}
 
@@ -252,7 +251,7 @@ class BuildCache:
 
     def save(self) -> None:
         """Write every store that changed."""
-        for store in (self.sources, self.templates, self.courses, *self._stores.values()):
+        for store in (self.sources, self.courses, *self._stores.values()):
             store.save()
         # The render cache of earlier builder versions: never read again.
         for old in self.folder.glob("render-*.pickle"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from builder.model import Course
+from builder.package import METADATA12
 from builder.render import Mode, Target
 
 NS12 = {
@@ -44,8 +45,6 @@ LOM = "http://ltsc.ieee.org/xsd/LOM"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 IMSMD = "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"
 
-#: The metadata file a SCORM 1.2 manifest points to (inline IMS MD cannot be schema-checked).
-METADATA12 = "metadata.xml"
 ASSETS_ID = "RES-ASSETS"
 
 

@@ -92,13 +92,33 @@ def parser() -> MarkdownIt:
     # instead of silently staying text; the last core rule then strips its address.
     md.validateLink = _any_link  # type: ignore[method-assign]
     md.core.ruler.push("unsafe_urls", _strip_unsafe_urls)
-    for name in CONTAINERS:
-        md.use(container_plugin, name=name, render=_noop_render)
+    # One block rule for every `::: name`, not one per name: each rule is tried on every line.
+    md.use(container_plugin, name=CONTAINER, validate=_known_container, render=_noop_render)
     return md
 
 
+#: The one container rule's name: its tokens are `container_block_open` / `_close`.
+CONTAINER = "block"
+_OPEN, _CLOSE = f"container_{CONTAINER}_open", f"container_{CONTAINER}_close"
+_CONTAINER_NAMES = frozenset(CONTAINERS)
+
+
+def _known_container(params: str, *_markup: str) -> bool:
+    """`::: name …` opens a container if `name` is one of CONTAINERS (else it stays text)."""
+    return params.strip().split(" ", 1)[0] in _CONTAINER_NAMES
+
+
+def _container_name(tok: Token) -> str:
+    """The name an opening container token was written with."""
+    return tok.info.strip().split(" ", 1)[0]
+
+
 class LinkError(str):
-    """A resolver's error message that carries its own diagnostic code (plain str: E322)."""
+    """A resolver's error message that carries its own diagnostic code (plain str: E322).
+
+    Diagnostics take its text as a plain `str` (`str(err)`), so that rendered units stay plain
+    data for marshal (the build cache) and pickle (a second process).
+    """
 
     code: str
 
@@ -107,6 +127,10 @@ class LinkError(str):
         err = super().__new__(cls, message)
         err.code = code
         return err
+
+    def __reduce__(self) -> tuple[type[LinkError], tuple[str, str]]:
+        """Pickle as (code, message): str's own way would call __new__ with the text alone."""
+        return LinkError, (self.code, str(self))
 
 
 def _any_link(url: str) -> bool:
@@ -167,14 +191,22 @@ def slugify(text: str) -> str:
 
 
 def _drop_containers(tokens: list[Token], name: str) -> list[Token]:
+    """`tokens` without the containers called `name` and everything inside them."""
     out: list[Token] = []
+    opened: list[bool] = []  # per open container: is it one of those dropped?
     depth = 0
     for tok in tokens:
-        if tok.type == f"container_{name}_open":
-            depth += 1
-        elif tok.type == f"container_{name}_close":
-            depth -= 1
-        elif depth == 0:
+        if tok.type == _OPEN:
+            opened.append(_container_name(tok) == name)
+            depth += opened[-1]
+            if opened[-1]:
+                continue
+        elif tok.type == _CLOSE and opened:
+            dropped = opened.pop()
+            depth -= dropped
+            if dropped:
+                continue
+        if depth == 0:
             out.append(tok)
     return out
 
@@ -235,6 +267,7 @@ def render_markdown(
     used_ids: set[str] = set()
     last_line: int | None = 0
     too_deep = False
+    open_containers: list[str] = []
     for i, tok in enumerate(tokens):
         if tok.map:
             last_line = tok.map[0]
@@ -268,9 +301,14 @@ def render_markdown(
                 tok.attrSet("id", anchor)
                 result.headings.append((level, anchor, title))
                 result.anchors.add(anchor[len(doc_id) + 2 :])
-        elif tok.type.startswith("container_"):
+        elif tok.type in (_OPEN, _CLOSE):
+            if tok.type == _OPEN:
+                open_containers.append(_container_name(tok))
+            name = open_containers[-1] if tok.type == _OPEN else open_containers.pop()
             known = len(result.media)
-            _render_container(tok, labels, figure_image, result, diag, last_line, chart, doc_id)
+            _render_container(
+                tok, name, labels, figure_image, result, diag, last_line, chart, doc_id
+            )
             if len(result.media) > known:  # a figure's image: remember where it is named
                 for src in result.media:
                     result.media_lines.setdefault(src, first_line + (last_line or 0))
@@ -323,7 +361,7 @@ def render_markdown(
                     if not href.startswith(("http://", "https://", "mailto:")):
                         result.links.append((href, first_line + (line or 0)))
                     if err:
-                        diag(line, getattr(err, "code", "E322"), err)
+                        diag(line, getattr(err, "code", "E322"), str(err))
                     elif new == "":
                         # A target the page cannot navigate to (another SCO): keep the words.
                         child.type, child.content = "html_inline", '<span class="unit-ref">'
@@ -341,7 +379,7 @@ def render_markdown(
                         # The link resolver says why, if the path is refused (outside the course).
                         why = resolve_link(src)[1]
                         if isinstance(why, LinkError):
-                            diag(line, why.code, why)
+                            diag(line, why.code, str(why))
                         else:
                             diag(line, "E323", f"image '{src}' not found in the course's media")
                     else:
@@ -394,6 +432,7 @@ def _prefix_id(tok: Token, doc_id: str, result: RenderedMarkdown) -> None:
 
 def _render_container(
     tok: Token,
+    name: str,
     labels: dict[str, str],
     figure_image: Callable[[str], str | None],
     result: RenderedMarkdown,
@@ -403,7 +442,6 @@ def _render_container(
     doc_id: str = "",
 ) -> None:
     """Turn a container token into the HTML open/close tag it stands for (in place)."""
-    name = tok.type[len("container_") : tok.type.rindex("_")]
     opening = tok.nesting == 1
     args = tok.info.strip()[len(name) :].strip() if opening else ""
     tok.type = "html_block"

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 MANIFEST = "imsmanifest.xml"
+#: The metadata file a SCORM 1.2 manifest points to (inline IMS MD cannot be schema-checked).
+METADATA12 = "metadata.xml"
 #: 1980-01-01, the earliest date a zip entry can hold.
 DEFAULT_TIMESTAMP = 315532800
 #: Already-compressed formats: deflating them costs time and saves nothing.

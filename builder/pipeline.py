@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from builder.errors import BuildFailed, Diagnostic
 from builder.markdown import Audience
 from builder.model import Course, Unit
 from builder.package import (
     MANIFEST,
+    METADATA12,
     Deflated,
     Entry,
     entry_name_problem,
@@ -181,7 +182,9 @@ def _load_data(
 
 
 #: Markdown (characters) from which rendering and packaging share their work with a second
-#: process: below it, starting one costs more than it saves (see bench/RESULTS.md).
+#: process. Below it the second process gains nothing: it starts in a few milliseconds, but
+#: then runs a third slower than the first, copying every page of memory it touches (Module
+#: 7, 64,000 characters: 34 ms on two cores against 36 ms on one; see bench/RESULTS.md).
 PARALLEL_MIN_CHARS = 300_000
 
 #: Size of the unit files (bytes) from which a build keeps a cache: a small course builds faster
@@ -190,7 +193,7 @@ CACHE_MIN_CHARS = 100_000
 
 T = TypeVar("T")
 
-#: What receiving a second process's result can raise besides EOF: all mean "do it here".
+#: What receiving a second process's result can raise: all mean "do it here".
 _LOST = (EOFError, OSError, pickle.UnpicklingError, AttributeError, ImportError, TypeError)
 
 
@@ -203,45 +206,44 @@ def _parallel(course: Course) -> bool:
 
 
 def _two_cores() -> bool:
-    return (os.cpu_count() or 1) > 1
-
-
-def _child(send: Any, work: Callable[[], Any]) -> None:
-    try:
-        value = work()
-    except BaseException:
-        # The parent does the work again and reports the problem itself, once.
-        os._exit(1)
-    send.send(value)
-    send.close()
+    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
 
 
 def _start(work: Callable[[], T]) -> Callable[[], T]:
     """Run `work` in a forked process; the function returned waits for its result.
 
-    Fork, not spawn: the child inherits the imported builder and the course without pickling
-    them. If the child fails in any way the work is done again here, so the outcome (result,
-    diagnostics or traceback) is always what a serial build would give.
+    Fork: the child inherits the imported builder and the course without pickling them, and
+    starts in a few milliseconds. If the child fails in any way the work is done again here,
+    so the outcome (result, diagnostics or traceback) is always what a serial build would give.
+    Call the function returned even when the parent's own share fails: it reaps the child.
     """
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
+    receive, send = os.pipe()
     sys.stdout.flush()  # else the child inherits, and later repeats, unwritten output
     sys.stderr.flush()
-    process = context.Process(target=_child, args=(send, work), daemon=True)
-    process.start()
-    send.close()
+    pid = os.fork()
+    if pid == 0:  # the child: its result down the pipe, then out without any clean-up
+        status = 1
+        try:
+            os.close(receive)
+            data = pickle.dumps(work(), pickle.HIGHEST_PROTOCOL)
+            with open(send, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(send)
 
     def result() -> T:
         try:
-            value: T = receive.recv()
+            with open(receive, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if status == 0 and data:
+                value: T = pickle.loads(data)
+                return value
         except _LOST:
-            value = work()
-        finally:
-            receive.close()
-            process.join()
-        return value
+            pass
+        return work()
 
     return result
 
@@ -284,8 +286,10 @@ def _render_audience(
     if todo and _two_cores() and len(todo) > 1 and _chars(todo) >= PARALLEL_MIN_CHARS:
         mine, theirs = _halves(todo, lambda u: len(u.body))
         later = _start(lambda: _packed_units(course, course_dir, audience, mode, theirs))
-        rendered = render_unit_set(course, course_dir, audience, mode, mine)
-        received = later()
+        try:
+            rendered = render_unit_set(course, course_dir, audience, mode, mine)
+        finally:
+            received = later()
         for unit in theirs:
             blob = received.get(unit.id, b"")
             value = unpack_unit(blob)
@@ -350,10 +354,6 @@ def validate(
         rendered, _ = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
     return course, warnings
-
-
-#: The metadata file a SCORM 1.2 manifest points to (manifest.METADATA12, without lxml).
-METADATA12 = "metadata.xml"
 
 
 def _shared_entries(
@@ -520,8 +520,11 @@ def _pages(
     if len(todo) > 1 and _two_cores() and sum(map(size, todo)) >= PARALLEL_MIN_CHARS:
         mine, theirs = _halves(todo, size)
         later = _start(lambda: _deflate_pages(context, theirs, targets))
-        made = _deflate_pages(context, mine, targets)
-        made |= later()
+        try:
+            made = _deflate_pages(context, mine, targets)
+        finally:
+            made_there = later()
+        made |= made_there
     else:
         made = _deflate_pages(context, todo, targets)
     found |= made
@@ -694,13 +697,9 @@ def _outputs(
 
             guide = render_guide(done[1])
         if scorm:
-            if cache is not None:
-                _templates_from(cache)
             result.outputs += _write_packages(
                 rendered, scorm, mode, settings, step, cache, render_cache, course_key, view
             )
-            if cache is not None:
-                _templates_to(cache)
     if guide is not None:
         step("writing the facilitator's guide")
         out = settings.out_dir / f"{course.id}-facilitator.html"
@@ -736,22 +735,3 @@ def _check_suspend_data(
     if cache.pages(mode).get_raw(key) is None:
         check_suspend_data(course, targets, mode)
         cache.pages(mode).put_raw(key, b"yes")
-
-
-def _templates_from(cache: BuildCache) -> None:
-    """Give Jinja the templates an earlier build compiled (it checks each against its source)."""
-    from builder.render import TemplateCode, environment
-
-    code = environment().bytecode_cache
-    if isinstance(code, TemplateCode):
-        code.known.update(cache.templates.entries())
-
-
-def _templates_to(cache: BuildCache) -> None:
-    """Keep the compiled templates this process used for the next build."""
-    from builder.render import TemplateCode, environment
-
-    code = environment().bytecode_cache
-    if isinstance(code, TemplateCode):
-        for key, blob in code.used.items():
-            cache.templates.put_raw(key, blob)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import hashlib
@@ -10,6 +11,7 @@ import marshal
 import os
 import pickle
 import posixpath
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from jinja2 import (
-    BytecodeCache,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     pass_context,
@@ -99,30 +101,41 @@ class RenderedCourse:
     """Each unit's quiz texts as inline HTML (what `md_inline` gives), by unit id and text."""
 
 
-class TemplateCode(BytecodeCache):
-    """Compiled templates kept between builds (in the build cache), checked against their source.
+def template_cache_dir() -> Path:
+    """Where compiled templates are kept for every build this user runs (like `__pycache__`)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative: which the XDG rules say to ignore
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "scorm-builder" / "templates"
 
-    Jinja asks this before compiling a template: `known` holds code from an earlier build, by
-    template and source checksum (Jinja also checks both, and recompiles on any difference);
-    `used` collects the code of every template this process loaded, for the pipeline to keep.
+
+class TemplateCode(FileSystemBytecodeCache):
+    """Compiled templates kept between builds and courses, as Python keeps compiled modules.
+
+    Templates are the builder's code, not a course's: compiling them cost a small course's
+    build more than rendering its pages (Module 7: 0.04 s of 0.3 s). Jinja checks each entry
+    against its template's source (and the Python version) and compiles again on any
+    difference; a damaged entry or a folder that cannot be written only means compiling again,
+    never a failed or different build.
     """
 
-    def __init__(self) -> None:
-        self.known: dict[str, bytes] = {}
-        self.used: dict[str, bytes] = {}
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory), "%s.jinja")
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        """Fill `bucket` with earlier compiled code for the same source, if there is any."""
-        key = f"{bucket.key}\0{bucket.checksum}"
-        blob = self.known.get(key)
-        if blob is not None:
-            bucket.bytecode_from_string(blob)
-            if bucket.code is not None:
-                self.used[key] = blob
+        """Fill `bucket` with earlier compiled code, if there is good code for its source."""
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry: anything unpickling or unmarshalling may raise
+            bucket.reset()
+        if bucket.code is not None and not isinstance(bucket.code, types.CodeType):
+            bucket.reset()  # a damaged entry that unmarshals to something other than code
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        """Remember code compiled by this process."""
-        self.used[f"{bucket.key}\0{bucket.checksum}"] = bucket.bytecode_to_string()
+        """Keep code this process compiled, if the folder can be written."""
+        with contextlib.suppress(OSError):
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            super().dump_bytecode(bucket)
 
 
 @cache
@@ -138,7 +151,7 @@ def environment() -> Environment:
         # Templates are part of the builder, not of a course: checking each one's file for
         # changes on every include costs a stat per question on every page.
         auto_reload=False,
-        bytecode_cache=TemplateCode(),
+        bytecode_cache=TemplateCode(template_cache_dir()),
     )
     env.filters["md_inline"] = md_inline
     env.globals["fill_in_limit"] = fill_in_max_length
@@ -377,7 +390,9 @@ def _check_quiz_links(
                 line = _line_of(root, unit.quiz_file, href)
                 new, err = resolve(href)
                 if err:
-                    diags.append(Diagnostic(display, line, 1, getattr(err, "code", "E322"), err))
+                    diags.append(
+                        Diagnostic(display, line, 1, getattr(err, "code", "E322"), str(err))
+                    )
                     continue
                 rendered.inline_links[href] = new if new is not None else href
                 links.append((href, line))
@@ -443,14 +458,6 @@ class UnitCache(Protocol):
         """Remember a unit's rendering."""
 
 
-def _plain(diags: list[Diagnostic]) -> list[Diagnostic]:
-    """Diagnostics whose messages are plain `str` (a LinkError message cannot be unpickled)."""
-    return [
-        d if type(d.message) is str else dataclasses.replace(d, message=str(d.message))
-        for d in diags
-    ]
-
-
 def _unit_renderer(
     course: Course, root: Path, audience: Audience, mode: Mode
 ) -> Callable[[Unit], CachedUnit]:
@@ -480,8 +487,7 @@ def _unit_renderer(
             chart=chart,
         )
         quiz_diags, links, quiz_html = _check_quiz_links(course, unit, resolve, rendered, root)
-        rendered.diagnostics = _plain(rendered.diagnostics)
-        return rendered, _plain(quiz_diags), links, unit_media, quiz_html
+        return rendered, quiz_diags, links, unit_media, quiz_html
 
     return render
 
@@ -610,7 +616,6 @@ def render_units(
             resolve_link=resolve,
             figure_image=figure,
         )
-        out.intro.diagnostics = _plain(out.intro.diagnostics)
         diags += out.intro.diagnostics
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from lxml import html as lxml_html
 
 from builder.i18n import catalogue
+from builder.markdown import LinkError
 from builder.pipeline import load_course
 from builder.render import (
     ASSET_DIR,
@@ -148,3 +150,13 @@ def test_one_sco_per_unit_pages_know_their_neighbours() -> None:
     assert [u["id"] for u in json_block(docs["practice.html"], "course-data")["units"]] == [
         "practice"
     ]
+
+
+def test_markdown_error_messages_survive_pickling() -> None:
+    # A second process renders units and sends their diagnostics back pickled.
+    err = LinkError("E350", "link 'x' leads outside the course folder")
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(err, protocol))
+        assert isinstance(back, LinkError), protocol
+        assert str(back) == "link 'x' leads outside the course folder", protocol
+        assert back.code == "E350", protocol
