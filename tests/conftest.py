@@ -1,17 +1,91 @@
-"""Shared test fixtures: paths, the official SCORM schema validator, golden-file updates."""
+"""Shared test fixtures and helpers: paths, the CLI as a subprocess, a copy of the minimal
+course, a private template cache, the official SCORM schema validator, golden-file updates."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from builder.errors import BuildFailed
+from builder.pipeline import validate
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "courses"
 GOLDEN = REPO / "tests" / "golden"
 SCHEMAS = REPO.parent / "shared" / "schemas"
+
+
+def cli_command(*args: str) -> list[str]:
+    """The command line of `python -m builder *args`, with this interpreter."""
+    return [sys.executable, "-m", "builder", *args]
+
+
+def run_cli(
+    *args: str, cwd: Path = REPO, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the builder's CLI as a user would: a real process, its output and exit code.
+
+    `env` holds variables set on top of the current environment (read at call time, so the
+    session's private cache folder below reaches every process).
+    """
+    return subprocess.run(
+        cli_command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def edit_text(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file by `new`; fail if the file does not contain `old`."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def validation_problems(course: Path) -> list[str]:
+    """First lines of the diagnostics of a course that must fail validation (as `course/…`)."""
+    with pytest.raises(BuildFailed) as info:
+        validate(course, "course")
+    return [str(d).split("\n")[0] for d in info.value.diagnostics]
+
+
+@pytest.fixture
+def minimal_course(tmp_path: Path) -> Path:
+    """A fresh copy of the minimal fixture course (tmp_path/course), free to edit."""
+    target = tmp_path / "course"
+    shutil.copytree(FIXTURES / "minimal", target)
+    return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point XDG_CACHE_HOME at a fresh folder for the whole session, then restore it.
+
+    Builds keep compiled templates in $XDG_CACHE_HOME/scorm-builder/: tests must neither fill
+    the user's real cache nor depend on what an earlier run left there. It is set in os.environ
+    so that builder processes the tests start inherit it.
+    """
+    old = os.environ.get("XDG_CACHE_HOME")
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if old is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = old
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -11,11 +11,17 @@ with the reason when either is missing; under CI (CI=true) they fail instead.
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 HERE = Path(__file__).parent
 TESTS = HERE.parent
@@ -36,14 +42,22 @@ FIXTURES = HERE / "fixtures"
 VERSIONS = {"scorm12": "1.2", "scorm2004": "2004"}
 
 
-def missing_requirements() -> str | None:
-    """Why the browser tests cannot run here, or None."""
+def missing_browser() -> str | None:
+    """Why Chromium cannot be driven here (no browser, or no Playwright), or None."""
     if not CHROMIUM.exists():
         return f"{CHROMIUM} not found (apt-get install chromium)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed (pip install playwright)"
+    return None
+
+
+def missing_requirements() -> str | None:
+    """Why the browser tests cannot run here (no browser, or no npm packages), or None."""
+    reason = missing_browser()
+    if reason is not None:
+        return reason
     needed = [NODE_MODULES / "scorm-again" / "dist", NODE_MODULES / "axe-core" / "axe.min.js"]
     if not all(p.exists() for p in needed) and shutil.which("npm"):
         # The test set-up installs the pinned LMS runtime itself when it can.
@@ -56,6 +70,40 @@ def missing_requirements() -> str | None:
     if not all(p.exists() for p in needed):
         return "tests/node_modules is missing: run `npm ci --prefix tests`"
     return None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test on a developer machine; fail it in CI (CI=true), where every test must run."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium(**options: Any) -> Iterator[Any]:
+    """Debian's Chromium, headless, with a fresh user data dir; never a downloaded browser.
+
+    Yields Playwright's persistent browser context; `options` go to
+    launch_persistent_context (e.g. viewport). The profile is removed afterwards.
+    """
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    try:
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                **options,
+            )
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- HTTP server

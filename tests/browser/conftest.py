@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
-import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -27,14 +24,14 @@ import pytest
 pytest.register_assert_rewrite("browser_support")
 
 from browser_support import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Lms,
     Package,
     Server,
     _Handler,
+    chromium,
     missing_requirements,
     record,
+    unavailable,
 )
 
 from builder.pipeline import BuildSettings, build  # noqa: E402
@@ -44,11 +41,8 @@ from builder.pipeline import BuildSettings, build  # noqa: E402
 def requirements() -> None:
     """Skip (developer machine) or fail (CI) when Chromium or node_modules is missing."""
     reason = missing_requirements()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
+    if reason is not None:
+        unavailable(reason)
 
 
 @pytest.fixture(scope="session")
@@ -90,20 +84,8 @@ def browser_context(requirements: None) -> Iterator[Any]:
     One per test module: Playwright's sync API allows one instance at a time in a thread, and
     other browser test modules start their own.
     """
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1024, "height": 800},
-        )
+    with chromium(viewport={"width": 1024, "height": 800}) as context:
         yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

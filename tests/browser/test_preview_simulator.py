@@ -6,67 +6,36 @@ developer machine without Chromium it skips with the reason; with CI=true it fai
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import chromium, missing_browser, unavailable
 
 from builder.preview import Preview
-from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the preview browser test cannot run in CI: {reason}")
-    pytest.skip(reason)
-
 
 @pytest.fixture
-def sim_page(tmp_path: Path) -> Iterator[tuple[Any, Preview, Path]]:
+def sim_page(minimal_course: Path) -> Iterator[tuple[Any, Preview, Path]]:
     """The simulator page of a preview of a copy of the minimal course."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", course)
-    preview = Preview(course, display_root="course", port=0)
+    reason = missing_browser()
+    if reason is not None:
+        unavailable(reason)
+    preview = Preview(minimal_course, display_root="course", port=0)
     preview.start(watch=True)
-    profile = tempfile.mkdtemp(prefix="preview-chromium-")
     try:
-        with sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=ARGS
-            )
+        with chromium() as context:
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(preview.url)
-            yield page, preview, course
+            yield page, preview, minimal_course
             assert not errors, errors
-            context.close()
     finally:
         preview.stop()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def log_text(page: Any) -> str:

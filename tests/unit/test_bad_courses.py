@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 import tomllib
 import zipfile
@@ -25,7 +23,7 @@ from click.testing import CliRunner
 
 from builder.cli import cli
 from builder.package import write_package
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 CORPUS = REPO / "tests" / "bad_courses"
 GOOD = CORPUS / "_good"
@@ -166,13 +164,7 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     where = tmp_path_factory.mktemp("good")
     shutil.copytree(GOOD, where / "course")
     out = where / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "builder", "build", "course", "--out", str(out)],
-        cwd=where,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("build", "course", "--out", str(out), cwd=where)
     assert proc.returncode == 0, proc.stderr
     files = snapshot(out)
     zips = [name for name in files if name.endswith(".zip")]
@@ -226,13 +218,7 @@ def test_bad_course_as_a_real_process(
     out, before = good_build
     make_case(name, tmp_path)
     started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "builder", "build", "course", "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("build", "course", "--out", str(out), cwd=tmp_path)
     elapsed = time.perf_counter() - started
     assert proc.returncode == 1, proc.stderr
     assert_one_expected_error(name, proc.stderr)
@@ -254,13 +240,7 @@ def test_windows_line_ends_and_byte_order_marks_give_the_same_package(
         for p in course.rglob("*.md")
     )
     other = tmp_path / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "builder", "build", "course", "--out", str(other)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("build", "course", "--out", str(other), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for package in ("corpus-course-scorm12.zip", "corpus-course-scorm2004.zip"):
         assert (other / package).read_bytes() == before[package]

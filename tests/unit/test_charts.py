@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -12,10 +11,9 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from builder.charts import chart_html, chart_svg, data_table
-from builder.errors import BuildFailed
 from builder.model import DataSet
 from builder.pipeline import BuildSettings, build, validate
-from tests.conftest import FIXTURES
+from tests.conftest import edit_text, validation_problems
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -118,10 +116,9 @@ def test_chart_html_is_deterministic_and_escapes_text():
 
 
 @pytest.fixture
-def course(tmp_path: Path) -> Path:
+def course(minimal_course: Path) -> Path:
     """The minimal fixture with a data set that is the answer key of its matching question."""
-    target = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", target)
+    target = minimal_course
     (target / "data").mkdir()
     (target / "data" / "rules.yaml").write_text(
         "id: rule-numbers\n"
@@ -148,18 +145,6 @@ def course(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def _problems(course: Path) -> list[str]:
-    with pytest.raises(BuildFailed) as info:
-        validate(course, "course")
-    return [str(d).split("\n")[0] for d in info.value.diagnostics]
-
-
 def test_a_chart_in_a_reveal_reaches_the_package(course, tmp_path):
     parsed, warnings = validate(course, "course")
     assert warnings == [] and [d.id for d in parsed.datasets] == ["rule-numbers"]
@@ -175,14 +160,14 @@ def test_a_chart_in_a_reveal_reaches_the_package(course, tmp_path):
 
 
 def test_unknown_chart_is_an_error(course):
-    _edit(course / "units" / "check.md", "::: chart rule-numbers", "::: chart rule-nmbers")
-    [problem] = _problems(course)
+    edit_text(course / "units" / "check.md", "::: chart rule-numbers", "::: chart rule-nmbers")
+    [problem] = validation_problems(course)
     assert problem.startswith("course/units/check.md:")
     assert problem.endswith("error[E325]: chart of unknown data set 'rule-nmbers'")
 
 
 def test_data_set_that_no_unit_shows_is_a_warning(course):
-    _edit(course / "units" / "check.md", "::: chart rule-numbers\n:::\n", "")
+    edit_text(course / "units" / "check.md", "::: chart rule-numbers\n:::\n", "")
     _, warnings = validate(course, "course")
     assert [str(w).split("\n")[0] for w in warnings] == [
         "course/data/rules.yaml:1:1: warning[W303]: data set 'rule-numbers' is never shown: no "
@@ -192,17 +177,17 @@ def test_data_set_that_no_unit_shows_is_a_warning(course):
 
 def test_data_that_disagrees_with_the_answer_key_is_an_error(course):
     data = course / "data" / "rules.yaml"
-    _edit(
+    edit_text(
         data,
         "{label: Rule one, value: 1, prompt: p-alone}",
         "{label: Rule two, value: 1, prompt: p-alone}",
     )
-    _edit(
+    edit_text(
         data,
         "{label: Rule two, value: 2, prompt: p-signs}",
         "{label: Rule two, value: 3, prompt: p-signs}",
     )
-    assert _problems(course) == [
+    assert validation_problems(course) == [
         "course/data/rules.yaml:8:6: error[E341]: data set 'rule-numbers' gives 1 to 'Rule two', "
         "but question 'q-match' matches prompt 'p-alone' to 'Rule one'",
         "course/data/rules.yaml:9:23: error[E342]: prompt 'p-signs' of question 'q-match' reads "
@@ -213,13 +198,13 @@ def test_data_that_disagrees_with_the_answer_key_is_an_error(course):
 
 def test_missing_rows_and_wrong_question(course):
     data = course / "data" / "rules.yaml"
-    _edit(data, "  - {label: Rule two, value: 2, prompt: p-signs}\n", "")
-    assert _problems(course) == [
+    edit_text(data, "  - {label: Rule two, value: 2, prompt: p-signs}\n", "")
+    assert validation_problems(course) == [
         "course/data/rules.yaml:7:1: error[E341]: data set 'rule-numbers' has no row for prompt "
         "'p-signs' of question 'q-match'"
     ]
-    _edit(data, "question: q-match", "question: q-tf")
-    assert _problems(course) == [
+    edit_text(data, "question: q-match", "question: q-tf")
+    assert validation_problems(course) == [
         "course/data/rules.yaml:6:1: error[E340]: data set 'rule-numbers' is the answer key of "
         "question 'q-tf', which is not a matching question"
     ]

@@ -7,7 +7,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,25 +14,17 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import FIXTURES, REPO
-
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+from tests.conftest import FIXTURES, REPO, cli_command, run_cli
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "builder", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
-    )
+def unbuffered() -> dict[str, str]:
+    """The environment for a builder process whose output is read while it runs."""
+    # Built at call time: the session's private cache folder is set after this module loads.
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
-def broken_course(tmp_path: Path) -> Path:
-    course = tmp_path / "broken"
-    shutil.copytree(FIXTURES / "minimal", course)
+def broken_course(minimal_course: Path) -> Path:
+    course = minimal_course.rename(minimal_course.with_name("broken"))
     yaml = course / "course.yaml"
     yaml.write_text(yaml.read_text().replace("language: en", "language: en\nlangauge: fr"))
     (course / "units" / "extra.md").write_text(
@@ -42,9 +33,9 @@ def broken_course(tmp_path: Path) -> Path:
     return course
 
 
-def test_validate_prints_every_problem_with_its_hint(tmp_path):
-    course = broken_course(tmp_path)
-    proc = run("validate", "broken", cwd=tmp_path)
+def test_validate_prints_every_problem_with_its_hint(minimal_course, tmp_path):
+    course = broken_course(minimal_course)
+    proc = run_cli("validate", "broken", cwd=tmp_path)
     assert proc.returncode == 1
     assert re.search(r"^broken/course\.yaml:\d+:1: error\[E202\]: unknown key 'langauge'$",
                      proc.stderr, re.M)  # fmt: skip
@@ -57,16 +48,16 @@ def test_validate_prints_every_problem_with_its_hint(tmp_path):
     yaml.write_text(yaml.read_text().replace("langauge: fr\n", ""))
     extra = course / "units" / "extra.md"
     extra.write_text(extra.read_text().replace("color: red\n", ""))
-    proc = run("validate", "broken", cwd=tmp_path)
+    proc = run_cli("validate", "broken", cwd=tmp_path)
     assert proc.returncode == 0 and "warning[W302]" in proc.stderr
     assert "  hint: add it to 'units'" in proc.stderr
-    proc = run("validate", "broken", "--strict", cwd=tmp_path)
+    proc = run_cli("validate", "broken", "--strict", cwd=tmp_path)
     assert proc.returncode == 1 and "warning[W302]" in proc.stderr
 
 
-def test_validate_json_is_complete_and_alone_on_stdout(tmp_path):
-    broken_course(tmp_path)
-    proc = run("validate", "broken", "--format", "json", cwd=tmp_path)
+def test_validate_json_is_complete_and_alone_on_stdout(minimal_course, tmp_path):
+    broken_course(minimal_course)
+    proc = run_cli("validate", "broken", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     keys = {"path", "line", "column", "severity", "code", "message", "hint"}
@@ -79,7 +70,7 @@ def test_validate_json_is_complete_and_alone_on_stdout(tmp_path):
 
 
 def test_build_summary_quiet_and_suspend_budget(tmp_path):
-    proc = run(
+    proc = run_cli(
         "build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "d"),
         "--target", "all", "--target", "gift", "--target", "moodle-xml",
     )  # fmt: skip
@@ -90,16 +81,16 @@ def test_build_summary_quiet_and_suspend_budget(tmp_path):
     assert re.search(r"^suspend_data scorm12\s+worst case [\d,]+ of 4,096 characters", out, re.M)
     assert re.search(r"^suspend_data scorm2004\s+worst case [\d,]+ of 64,000 characters", out, re.M)
     assert re.search(r"^built 4 target\(s\), [\d.]+ KiB, in [\d.]+ s$", out, re.M)
-    proc = run("build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "q"), "--quiet")
+    proc = run_cli("build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "q"), "--quiet")
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
 
 
 def test_build_shows_progress_on_a_terminal_only(tmp_path):
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "builder", "build", str(FIXTURES / "minimal"),
-         "--out", str(tmp_path / "d")],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, env=ENV,
+        cli_command("build", str(FIXTURES / "minimal"), "--out", str(tmp_path / "d")),
+        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower,
+        env=unbuffered(),
     )  # fmt: skip
     os.close(follower)
     seen = b""
@@ -130,17 +121,15 @@ def test_help_stays_fast_by_importing_lazily():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
-    proc = run("--help")
+    proc = run_cli("--help")
     for command in ("build", "validate", "preview", "new", "inspect"):
         assert command in proc.stdout
 
 
-def test_preview_command_serves_until_interrupted(tmp_path):
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", course)
+def test_preview_command_serves_until_interrupted(minimal_course):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "builder", "preview", str(course), "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        cli_command("preview", str(minimal_course), "--port", "0"),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=unbuffered(),
     )  # fmt: skip
     try:
         line = proc.stdout.readline()
@@ -159,5 +148,5 @@ def test_preview_command_serves_until_interrupted(tmp_path):
 
 
 def test_preview_refuses_a_missing_folder(tmp_path):
-    proc = run("preview", str(tmp_path / "nothing"), "--port", "0")
+    proc = run_cli("preview", str(tmp_path / "nothing"), "--port", "0")
     assert proc.returncode == 2 and "is not a folder" in proc.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from builder.errors import BuildFailed
 from builder.i18n import catalogue
 from builder.markdown import parser
 from builder.model import (
@@ -35,7 +33,7 @@ from builder.model import (
     Unit,
 )
 from builder.pipeline import BuildSettings, build, validate
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO, validation_problems
 
 COURSE = REPO / "course"
 SOURCE = REPO.parent / "shared" / "seeds" / "module7-source.md"
@@ -519,19 +517,6 @@ def test_manifest_carries_title_description_keywords_language_version_and_credit
 # --------------------------------------------------------------------------- the validator
 
 
-@pytest.fixture
-def fixture_course(tmp_path: Path) -> Path:
-    target = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", target)
-    return target
-
-
-def _problems(course: Path) -> list[str]:
-    with pytest.raises(BuildFailed) as info:
-        validate(course, "course")
-    return [str(d).split("\n")[0] for d in info.value.diagnostics]
-
-
 def _append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
@@ -561,15 +546,15 @@ def _append(path: Path, text: str) -> None:
     ],
     ids=["placeholder", "other-module", "fragment", "footnote-twice", "reveal"],
 )
-def test_the_validator_reports_the_sources_classes_of_error(fixture_course, markdown, message):
-    _append(fixture_course / "units" / "practice.md", f"\n{markdown}\n")
-    problems = _problems(fixture_course)
+def test_the_validator_reports_the_sources_classes_of_error(minimal_course, markdown, message):
+    _append(minimal_course / "units" / "practice.md", f"\n{markdown}\n")
+    problems = validation_problems(minimal_course)
     assert [p for p in problems if p.endswith(message)], problems
 
 
-def test_a_quiz_feedback_link_to_a_missing_passage_is_reported_in_the_quiz_file(fixture_course):
-    quiz = fixture_course / "quizzes" / "check.yaml"
+def test_a_quiz_feedback_link_to_a_missing_passage_is_reported_in_the_quiz_file(minimal_course):
+    quiz = minimal_course / "quizzes" / "check.yaml"
     quiz.write_text(quiz.read_text().replace("rules.md#rule-one", "rules.md#rule-uno"))
-    [problem] = _problems(fixture_course)
+    [problem] = validation_problems(minimal_course)
     assert problem.startswith("course/quizzes/check.yaml:")
     assert "link target '../units/rules.md#rule-uno' not found" in problem

@@ -10,8 +10,6 @@ helpers directly.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -20,6 +18,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+
+from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -127,24 +127,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     base = tmp_path_factory.mktemp("export")
     course = write_course(base / "course")
     out = base / "dist"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "builder",
-            "build",
-            str(course),
-            "--out",
-            str(out),
-            "--target",
-            "gift",
-            "--target",
-            "moodle-xml",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_cli(
+        "build", str(course), "--out", str(out), "--target", "gift", "--target", "moodle-xml"
     )
     assert proc.returncode == 0, proc.stderr
     quiz = yaml.safe_load((course / "quizzes/check.yaml").read_text(encoding="utf-8"))
@@ -413,25 +397,16 @@ def test_moodle_xml_is_well_formed_and_follows_the_format(exported):
 def test_exports_are_deterministic(tmp_path, exported):
     course = write_course(tmp_path / "course")
     out = tmp_path / "again"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "builder",
-            "build",
-            str(course),
-            "--out",
-            str(out),
-            "--target",
-            "gift",
-            "--target",
-            "moodle-xml",
-            "--quiet",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_cli(
+        "build",
+        str(course),
+        "--out",
+        str(out),
+        "--target",
+        "gift",
+        "--target",
+        "moodle-xml",
+        "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
     assert (out / "tricky-course-questions.gift.txt").read_bytes() == exported["gift"]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,16 +14,9 @@ from lxml import html as lxml_html
 from builder.errors import BuildFailed
 from builder.facilitator import clock, schedule
 from builder.pipeline import BuildSettings, build, load_course
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO, edit_text, run_cli
 
 GUIDE = "minimal-course-facilitator.html"
-
-
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    target = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", target)
-    return target
 
 
 def run_build(course: Path, out: Path, *targets: str, strict: bool = False) -> None:
@@ -36,9 +27,11 @@ def guide_of(out: Path) -> lxml_html.HtmlElement:
     return lxml_html.fromstring((out / GUIDE).read_bytes())
 
 
-def test_guide_has_the_facilitator_material_the_learner_package_leaves_out(course, tmp_path):
+def test_guide_has_the_facilitator_material_the_learner_package_leaves_out(
+    minimal_course, tmp_path
+):
     out = tmp_path / "dist"
-    run_build(course, out, "scorm2004", "facilitator")
+    run_build(minimal_course, out, "scorm2004", "facilitator")
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         GUIDE,
         "minimal-course-scorm2004.zip",
@@ -52,11 +45,11 @@ def test_guide_has_the_facilitator_material_the_learner_package_leaves_out(cours
     assert "Rule two, because signs are easy to miss." in guide
 
 
-def test_units_in_order_with_kind_duration_and_aim(course, tmp_path):
+def test_units_in_order_with_kind_duration_and_aim(minimal_course, tmp_path):
     out = tmp_path / "dist"
-    run_build(course, out, "facilitator")
+    run_build(minimal_course, out, "facilitator")
     doc = guide_of(out)
-    parsed, _ = load_course(course)
+    parsed, _ = load_course(minimal_course)
     sections = doc.xpath('//section[contains(@class, "guide-unit")][@id != "overview"]')
     assert [s.get("id") for s in sections] == [u.id for u in parsed.units]
     for section, unit in zip(sections, parsed.units, strict=True):
@@ -66,11 +59,11 @@ def test_units_in_order_with_kind_duration_and_aim(course, tmp_path):
             assert unit.aim in section.text_content()
 
 
-def test_answer_keys_mark_every_right_answer(course, tmp_path):
+def test_answer_keys_mark_every_right_answer(minimal_course, tmp_path):
     out = tmp_path / "dist"
-    run_build(course, out, "facilitator")
+    run_build(minimal_course, out, "facilitator")
     doc = guide_of(out)
-    parsed, _ = load_course(course)
+    parsed, _ = load_course(minimal_course)
     [check] = [u for u in parsed.units if u.id == "check"]
     assert check.quiz is not None
     key = doc.xpath('//section[@id="check"]//div[@class="answer-key"]')[0]
@@ -89,9 +82,9 @@ def test_answer_keys_mark_every_right_answer(course, tmp_path):
     assert "#rules--rule-one" in hrefs and doc.xpath('//*[@id="rules--rule-one"]')
 
 
-def test_one_printable_file_with_no_outside_files(course, tmp_path):
+def test_one_printable_file_with_no_outside_files(minimal_course, tmp_path):
     out = tmp_path / "dist"
-    run_build(course, out, "facilitator")
+    run_build(minimal_course, out, "facilitator")
     text = (out / GUIDE).read_text(encoding="utf-8")
     doc = lxml_html.fromstring(text)
     assert "@media print" in text and "break-before: page" in text
@@ -115,38 +108,40 @@ def test_running_order_gives_sessions_clock_times_but_not_handouts():
     assert clock(0) == "0:00" and clock(185) == "3:05"
 
 
-def test_not_written_when_the_course_has_errors(course, tmp_path):
+def test_not_written_when_the_course_has_errors(minimal_course, tmp_path):
     out = tmp_path / "dist"
-    run_build(course, out, "facilitator")
+    run_build(minimal_course, out, "facilitator")
     before = (out / GUIDE).read_bytes()
-    unit = course / "units" / "practice.md"
+    unit = minimal_course / "units" / "practice.md"
     unit.write_text(unit.read_text().replace("Give the group", "See [the rules](nowhere.md). Give"))
     with pytest.raises(BuildFailed) as info:
-        run_build(course, out, "facilitator")
+        run_build(minimal_course, out, "facilitator")
     # The broken link is inside facilitator-only material: it still stops the build.
     assert [d.code for d in info.value.diagnostics] == ["E322"]
     assert (out / GUIDE).read_bytes() == before
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_not_written_with_strict_and_a_warning(course, tmp_path):
+def test_not_written_with_strict_and_a_warning(minimal_course, tmp_path):
     out = tmp_path / "dist"
-    (course / "units" / "extra.md").write_text(
+    (minimal_course / "units" / "extra.md").write_text(
         "---\nid: extra\ntitle: Extra\nkind: handout\nduration: 1\n---\n\nText.\n"
     )
     with pytest.raises(BuildFailed):
-        run_build(course, out, "facilitator", strict=True)
+        run_build(minimal_course, out, "facilitator", strict=True)
     assert not (out / GUIDE).exists()
 
 
 def test_a_failed_write_keeps_the_old_guide_and_leaves_no_temporary_file(
-    course, tmp_path, monkeypatch
+    minimal_course, tmp_path, monkeypatch
 ):
     out = tmp_path / "dist"
-    run_build(course, out, "facilitator")
+    run_build(minimal_course, out, "facilitator")
     before = (out / GUIDE).read_bytes()
-    (course / "units" / "rules.md").write_text(
-        (course / "units" / "rules.md").read_text().replace("Never swim alone.", "Never swim.")
+    (minimal_course / "units" / "rules.md").write_text(
+        (minimal_course / "units" / "rules.md")
+        .read_text()
+        .replace("Never swim alone.", "Never swim.")
     )
 
     real_replace = os.replace
@@ -160,22 +155,16 @@ def test_a_failed_write_keeps_the_old_guide_and_leaves_no_temporary_file(
 
     monkeypatch.setattr(os, "replace", refuse_the_guide)
     with pytest.raises(OSError, match="disk full"):
-        run_build(course, out, "facilitator")
+        run_build(minimal_course, out, "facilitator")
     # The new guide was written to a temporary file beside the old one, then cleaned up.
     assert len(attempts) == 1 and Path(attempts[0]).parent == out
     assert (out / GUIDE).read_bytes() == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cache")) == [GUIDE]
 
 
-def test_cli_target_facilitator_and_all_means_the_two_scorm_packages(course, tmp_path):
+def test_cli_target_facilitator_and_all_means_the_two_scorm_packages(minimal_course, tmp_path):
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "builder", "build", str(course), *args],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_cli("build", str(minimal_course), *args)
 
     only = tmp_path / "only"
     proc = cli("--target", "facilitator", "--out", str(only))
@@ -186,3 +175,36 @@ def test_cli_target_facilitator_and_all_means_the_two_scorm_packages(course, tmp
     proc = cli("--target", "all", "--out", str(every))
     assert proc.returncode == 0, proc.stderr
     assert GUIDE not in [p.name for p in every.iterdir()]
+
+
+def test_a_problem_only_in_facilitator_material_fails_the_guide_but_not_the_packages(
+    minimal_course, tmp_path
+):
+    unit = minimal_course / "units" / "practice.md"
+    edit_text(unit, "Give the group", "Read [the next unit](missing.md). Give the group")
+    [line] = [n for n, text in enumerate(unit.read_text().splitlines(), 1) if "missing.md" in text]
+    where = f"course/units/practice.md:{line}:"
+
+    def reported(stderr: str) -> bool:
+        return any(
+            text.startswith(where)
+            and text.endswith("error[E322]: link target 'missing.md' not found")
+            for text in stderr.splitlines()
+        )
+
+    # The learner packages leave facilitator material out, so nothing in them is wrong.
+    proc = run_cli("build", "course", "--out", "learner", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "learner").iterdir()) == [
+        "minimal-course-scorm12.zip",
+        "minimal-course-scorm2004.zip",
+    ]
+    # The guide prints that material: the problem stops it, located in its source file.
+    proc = run_cli("build", "course", "--target", "facilitator", "--out", "guide", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert reported(proc.stderr), proc.stderr
+    assert not (tmp_path / "guide" / GUIDE).exists()
+    # validate checks the facilitator material too.
+    proc = run_cli("validate", "course", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert reported(proc.stderr), proc.stderr

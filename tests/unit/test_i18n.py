@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import string
 import zipfile
 
@@ -13,7 +12,6 @@ import pytest
 from builder.i18n import CATALOGUES, EN, catalogue
 from builder.pipeline import BuildSettings, build
 from builder.render import templates_dir
-from tests.conftest import FIXTURES
 
 
 def placeholders(text: str) -> set[str]:
@@ -56,9 +54,8 @@ def test_region_subtags_and_unknown_languages():
     assert catalogue("de") == EN
 
 
-def test_french_course_sets_lang_strings_and_manifest_language(tmp_path):
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", course)
+def test_french_course_sets_lang_strings_and_manifest_language(tmp_path, minimal_course):
+    course = minimal_course
     yaml_file = course / "course.yaml"
     yaml_file.write_text(yaml_file.read_text().replace("language: en", "language: fr"))
     result = build(BuildSettings(course, tmp_path / "dist"))

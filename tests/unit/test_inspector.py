@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -13,7 +12,7 @@ import pytest
 
 from builder.inspector import SchemasUnusable, format_report, inspect_package
 from builder.pipeline import BuildSettings, build
-from tests.conftest import FIXTURES, REPO, SCHEMAS
+from tests.conftest import FIXTURES, SCHEMAS, run_cli
 
 M12 = """<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="MAN" version="1"
@@ -275,13 +274,7 @@ def test_schemas_folder_without_drivers_is_refused(tmp_path, our_packages):
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "builder", "inspect", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("inspect", *args)
 
 
 def test_command_exit_codes_text_and_json(tmp_path, our_packages):

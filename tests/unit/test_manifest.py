@@ -73,12 +73,9 @@ def test_schemaversion_text_is_exact(tmp_path, target):
     assert "<manifest " in raw and "&#" not in raw
 
 
-def test_identifiers_come_from_author_ids_not_positions(tmp_path):
+def test_identifiers_come_from_author_ids_not_positions(tmp_path, minimal_course):
     """Reordering units keeps every identifier, so re-uploads keep learners' records."""
-    course = tmp_path / "course"
-    import shutil
-
-    shutil.copytree(FIXTURES / "minimal", course)
+    course = minimal_course
     first = _manifest(_build(course, tmp_path / "a", "scorm2004", "multi"))
     yaml = (course / "course.yaml").read_text()
     (course / "course.yaml").write_text(
@@ -111,15 +108,12 @@ def test_multi_mode_nests_scos_under_one_cluster(tmp_path):
         assert all(c.get("identifierref") for c in children)
 
 
-def test_scorm12_masteryscore_only_for_passed_failed(tmp_path):
+def test_scorm12_masteryscore_only_for_passed_failed(tmp_path, minimal_course):
     root = _manifest(_build(FIXTURES / "minimal", tmp_path / "a", "scorm12", "multi"))
     scores = {e.getparent().get("identifier"): e.text for e in root.iter("{*}masteryscore")}
     assert scores == {"ITEM-check": "50"}
 
-    course = tmp_path / "course"
-    import shutil
-
-    shutil.copytree(FIXTURES / "minimal", course)
+    course = minimal_course
     yaml = (course / "course.yaml").read_text()
     (course / "course.yaml").write_text(yaml.replace("passed/failed", "passed/incomplete"))
     root = _manifest(_build(course, tmp_path / "b", "scorm12", "single"))
@@ -148,11 +142,8 @@ def test_scorm2004_metadata_carries_course_facts(tmp_path):
     assert "CC BY 4.0" in next(root.iter(f"{lom}rights")).xpath("string()")
 
 
-def test_long_titles_are_cut_to_255(tmp_path):
-    import shutil
-
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", course)
+def test_long_titles_are_cut_to_255(tmp_path, minimal_course):
+    course = minimal_course
     # The model refuses titles over 255 characters; 255 exactly must survive whole.
     title = "T" * 255
     yaml = (course / "course.yaml").read_text()

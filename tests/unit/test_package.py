@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from builder.errors import BuildFailed
-from builder.package import Entry, entry_name_problem, timestamp_from_env, write_package
+from builder.package import (
+    STORED_SUFFIXES,
+    Entry,
+    deflate,
+    entry_name_problem,
+    timestamp_from_env,
+    write_package,
+)
 from builder.pipeline import BuildSettings, build
 from tests.conftest import FIXTURES, REPO
 
@@ -110,3 +117,31 @@ def test_course_error_leaves_dist_untouched(tmp_path):
     with pytest.raises(BuildFailed):
         build(BuildSettings(course, out))
     assert {p.name: _sha(p) for p in out.iterdir()} == hashes
+
+
+def test_deflated_entries_give_the_same_zip_as_plain_data(tmp_path):
+    files = {
+        "imsmanifest.xml": b'<?xml version="1.0" encoding="UTF-8"?>\n<manifest identifier="m"/>\n',
+        "index.html": b"<!DOCTYPE html>\n" + b"<p>Never swim alone.</p>\n" * 300,
+        "assets/runtime.js": b'"use strict";\n' + b"api.setValue('cmi.location', '1');\n" * 80,
+        "assets/theme.css": b"section { margin: 0 auto; max-width: 40em; }\n" * 60,
+        "assets/empty.css": b"",
+        "media/tower.png": (FIXTURES / "minimal" / "media" / "tower.png").read_bytes(),
+    }
+    stored = {name for name in files if Path(name).suffix in STORED_SUFFIXES}
+    assert stored == {"media/tower.png"}
+    plain = [Entry(name, data=data) for name, data in files.items()]
+    # As the build cache gives them: text already deflated, media as bytes (and in any order).
+    cached = [
+        Entry(name, data=data) if name in stored else Entry(name, deflated=deflate(data))
+        for name, data in reversed(files.items())
+    ]
+    write_package(plain, tmp_path / "plain.zip", 0)
+    write_package(cached, tmp_path / "cached.zip", 0)
+    assert (tmp_path / "cached.zip").read_bytes() == (tmp_path / "plain.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "cached.zip") as zf:
+        assert zf.testzip() is None
+        assert {name: zf.read(name) for name in zf.namelist()} == files
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+    assert kinds["media/tower.png"] == zipfile.ZIP_STORED
+    assert kinds["index.html"] == zipfile.ZIP_DEFLATED

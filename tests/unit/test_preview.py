@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -39,9 +38,8 @@ def wait_for_generation(preview: Preview, after: int, timeout: float = 15) -> di
 
 
 @pytest.fixture
-def served(tmp_path: Path):
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", course)
+def served(minimal_course: Path):
+    course = minimal_course
     builds = []
     preview = Preview(course, display_root="course", port=0, on_build=builds.append)
     preview.start(watch=True)

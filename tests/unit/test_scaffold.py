@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import yaml
 
 from builder.inspector import inspect_package
 from builder.scaffold import ScaffoldError, course_id_for, scaffold_course
-from tests.conftest import REPO, SCHEMAS
-
-
-def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "builder", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.conftest import SCHEMAS, run_cli
 
 
 def test_new_course_validates_builds_and_passes_inspection(tmp_path):
-    proc = cli("new", "starter", cwd=tmp_path)
+    proc = run_cli("new", "starter", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "scorm-builder preview starter" in proc.stdout
     course = tmp_path / "starter"
-    proc = cli("validate", "--strict", str(course))
+    proc = run_cli("validate", "--strict", str(course))
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "dist"
-    proc = cli(
+    proc = run_cli(
         "build", str(course), "--out", str(out), "--strict",
         "--target", "all", "--target", "gift", "--target", "moodle-xml",
     )  # fmt: skip
@@ -69,7 +56,7 @@ def test_id_title_and_language_options(tmp_path):
     assert len(files) == 6
     data = yaml.safe_load((tmp_path / "x" / "course.yaml").read_text())
     assert (data["id"], data["title"], data["language"]) == ("fire-101", title, "fr")
-    proc = cli("validate", str(tmp_path / "x"))
+    proc = run_cli("validate", str(tmp_path / "x"))
     assert proc.returncode == 0, proc.stderr
 
 
@@ -84,7 +71,7 @@ def test_course_id_from_the_folder_name(tmp_path, folder, expected):
 def test_refuses_a_non_empty_folder_and_bad_values(tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
-    proc = cli("new", str(tmp_path / "full"))
+    proc = run_cli("new", str(tmp_path / "full"))
     assert proc.returncode == 2 and "not an empty folder" in proc.stderr
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["keep.txt"]

@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from builder.errors import BuildFailed
 from builder.pipeline import validate
-from tests.conftest import FIXTURES
+from tests.conftest import edit_text, validation_problems
 
 
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    target = tmp_path / "course"
-    shutil.copytree(FIXTURES / "minimal", target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def _problems(course: Path) -> list[str]:
-    with pytest.raises(BuildFailed) as info:
-        validate(course, "course")
-    return [str(d).split("\n")[0] for d in info.value.diagnostics]
-
-
-def test_valid_fixture_has_no_problems(course):
-    parsed, warnings = validate(course, "course")
+def test_valid_fixture_has_no_problems(minimal_course):
+    parsed, warnings = validate(minimal_course, "course")
     assert warnings == [] and [u.id for u in parsed.units] == ["rules", "practice", "check"]
 
 
-def test_unknown_key_names_line_and_suggests(course):
-    _edit(course / "course.yaml", "keywords:", "keywrods:")
+def test_unknown_key_names_line_and_suggests(minimal_course):
+    edit_text(minimal_course / "course.yaml", "keywords:", "keywrods:")
     with pytest.raises(BuildFailed) as info:
-        validate(course, "course")
+        validate(minimal_course, "course")
     [d] = info.value.diagnostics
     assert str(d) == (
         "course/course.yaml:6:1: error[E202]: unknown key 'keywrods'\n"
@@ -47,11 +25,11 @@ def test_unknown_key_names_line_and_suggests(course):
     )
 
 
-def test_missing_field_and_wrong_type_are_reported_together_sorted(course):
-    _edit(course / "course.yaml", 'version: "2.1.0"\n', "")
-    _edit(course / "units" / "rules.md", "duration: 10", "duration: ten")
-    _edit(course / "quizzes" / "check.yaml", "pass_mark: 50", "pass_mark: 150")
-    assert _problems(course) == [
+def test_missing_field_and_wrong_type_are_reported_together_sorted(minimal_course):
+    edit_text(minimal_course / "course.yaml", 'version: "2.1.0"\n', "")
+    edit_text(minimal_course / "units" / "rules.md", "duration: 10", "duration: ten")
+    edit_text(minimal_course / "quizzes" / "check.yaml", "pass_mark: 50", "pass_mark: 150")
+    assert validation_problems(minimal_course) == [
         "course/course.yaml:1:1: error[E201]: missing required field 'version'",
         "course/quizzes/check.yaml:3:1: error[E205]: pass_mark: input should be less than or "
         "equal to 100 (got 150)",
@@ -60,21 +38,21 @@ def test_missing_field_and_wrong_type_are_reported_together_sorted(course):
     ]
 
 
-def test_question_rules(course):
-    quiz = course / "quizzes" / "check.yaml"
-    _edit(
+def test_question_rules(minimal_course):
+    quiz = minimal_course / "quizzes" / "check.yaml"
+    edit_text(
         quiz,
         "{id: night, text: Never swim at night}",
         "{id: night, text: Never swim at night, correct: true}",
     )
-    _edit(quiz, "answer: two", "answer: three")
-    _edit(quiz, "{id: signs, text: Read the signs, correct: true}", "{id: signs, text: Read}")
-    _edit(
+    edit_text(quiz, "answer: two", "answer: three")
+    edit_text(quiz, "{id: signs, text: Read the signs, correct: true}", "{id: signs, text: Read}")
+    edit_text(
         quiz,
         "{id: alone, text: Never swim alone, correct: true}\n      - {id: signs",
         "{id: alone, text: Never swim alone}\n      - {id: signs",
     )
-    assert _problems(course) == [
+    assert validation_problems(minimal_course) == [
         "course/quizzes/check.yaml:8:5: error[E310]: single-choice question 'q-alone' has 2 "
         "correct options; it needs exactly one",
         "course/quizzes/check.yaml:17:5: error[E311]: multiple-response question 'q-rules' has "
@@ -84,17 +62,17 @@ def test_question_rules(course):
     ]
 
 
-def test_unknown_question_type(course):
-    _edit(course / "quizzes" / "check.yaml", "type: true-false", "type: yes-no")
-    [problem] = _problems(course)
+def test_unknown_question_type(minimal_course):
+    edit_text(minimal_course / "quizzes" / "check.yaml", "type: true-false", "type: yes-no")
+    [problem] = validation_problems(minimal_course)
     assert problem == (
         "course/quizzes/check.yaml:22:5: error[E204]: unknown question type 'yes-no' (questions[2])"
     )
 
 
-def test_references(course):
-    _edit(course / "course.yaml", "  - practice\n", "  - practise\n")
-    problems = _problems(course)
+def test_references(minimal_course):
+    edit_text(minimal_course / "course.yaml", "  - practice\n", "  - practise\n")
+    problems = validation_problems(minimal_course)
     assert problems == [
         "course/course.yaml:20:5: error[E301]: unit 'practise' not found: no file in units/ "
         "has this id",
@@ -102,21 +80,25 @@ def test_references(course):
     ]
 
 
-def test_footnotes_and_links(course):
-    unit = course / "units" / "rules.md"
-    _edit(unit, "Never swim alone.[^buddy]", "Never swim alone.[^pal]")
-    _edit(unit, "(practice.md#try-it)", "(nowhere.md)")
-    assert _problems(course) == [
+def test_footnotes_and_links(minimal_course):
+    unit = minimal_course / "units" / "rules.md"
+    edit_text(unit, "Never swim alone.[^buddy]", "Never swim alone.[^pal]")
+    edit_text(unit, "(practice.md#try-it)", "(nowhere.md)")
+    assert validation_problems(minimal_course) == [
         "course/units/rules.md:12:1: error[E320]: footnote [^pal] is cited but never defined",
         "course/units/rules.md:18:1: error[E322]: link target 'nowhere.md' not found",
         "course/units/rules.md:20:1: error[E321]: footnote [^buddy] is defined but never cited",
     ]
 
 
-def test_yaml_syntax_and_duplicate_keys(course):
-    _edit(course / "units" / "rules.md", "kind: presentation", "kind: presentation\nkind: activity")
-    _edit(course / "quizzes" / "practice.yaml", "title: Your turn", "title: [Your turn")
-    problems = _problems(course)
+def test_yaml_syntax_and_duplicate_keys(minimal_course):
+    edit_text(
+        minimal_course / "units" / "rules.md",
+        "kind: presentation",
+        "kind: presentation\nkind: activity",
+    )
+    edit_text(minimal_course / "quizzes" / "practice.yaml", "title: Your turn", "title: [Your turn")
+    problems = validation_problems(minimal_course)
     assert problems[0].startswith("course/quizzes/practice.yaml:")
     assert "error[E101]: YAML syntax" in problems[0]
     assert problems[1] == (
@@ -124,20 +106,24 @@ def test_yaml_syntax_and_duplicate_keys(course):
     )
 
 
-def test_same_aim_is_a_warning_and_strict_makes_it_fatal(course):
-    _edit(course / "units" / "practice.md", "aim: To apply the rules.", "aim: To know the  rules.")
-    _, warnings = validate(course, "course")
+def test_same_aim_is_a_warning_and_strict_makes_it_fatal(minimal_course):
+    edit_text(
+        minimal_course / "units" / "practice.md",
+        "aim: To apply the rules.",
+        "aim: To know the  rules.",
+    )
+    _, warnings = validate(minimal_course, "course")
     assert [str(w).split("\n")[0] for w in warnings] == [
         "course/units/practice.md:6:1: warning[W301]: unit 'practice' has the same aim as unit "
         "'rules'"
     ]
     with pytest.raises(BuildFailed):
-        validate(course, "course", strict=True)
+        validate(minimal_course, "course", strict=True)
 
 
-def test_yaml_core_schema_no_yes_no_booleans_or_dates(course):
-    _edit(course / "course.yaml", 'version: "2.1.0"', "version: 2024-01-02")
-    _edit(course / "units" / "rules.md", "title: The three rules", "title: no")
-    parsed, _ = validate(course, "course")
+def test_yaml_core_schema_no_yes_no_booleans_or_dates(minimal_course):
+    edit_text(minimal_course / "course.yaml", 'version: "2.1.0"', "version: 2024-01-02")
+    edit_text(minimal_course / "units" / "rules.md", "title: The three rules", "title: no")
+    parsed, _ = validate(minimal_course, "course")
     assert parsed.version == "2024-01-02"
     assert parsed.units[0].title == "no"
