@@ -72,14 +72,18 @@ class Exported:
     questions: int
 
 
-def graded_questions(course: Course) -> Iterator[tuple[Unit, Quiz, GradedQuestion]]:
-    """Every graded question of the course, in course order."""
+def graded_quizzes(course: Course) -> Iterator[tuple[Unit, Quiz, list[GradedQuestion]]]:
+    """Each quiz with graded questions (one question bank category), and those questions."""
     for unit in course.units:
         if unit.quiz is None:
             continue
-        for q in unit.quiz.questions:
-            if isinstance(q, SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn):
-                yield unit, unit.quiz, q
+        graded: list[GradedQuestion] = [
+            q
+            for q in unit.quiz.questions
+            if isinstance(q, SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn)
+        ]
+        if graded:
+            yield unit, unit.quiz, graded
 
 
 # --------------------------------------------------------------------------- text
@@ -290,16 +294,14 @@ def export_gift(course: Course) -> Exported:
     labels = catalogue(course.language)
     out = [f"// {course.title} {course.version}: graded questions, exported by scorm-builder\n"]
     warnings: list[Diagnostic] = []
-    current = None
     count = 0
-    for unit, quiz, q in graded_questions(course):
-        if quiz.id != current:
-            current = quiz.id
-            out.append(f"\n$CATEGORY: {_category(course, quiz)}\n")
-        out.append(f"\n// {quiz.id} / {q.id} ({q.type})\n")
-        out.append(_gift_question(q, labels))
-        warnings += _warnings(course, unit, q, gift=True)
-        count += 1
+    for unit, quiz, graded in graded_quizzes(course):
+        out.append(f"\n$CATEGORY: {_category(course, quiz)}\n")
+        for q in graded:
+            out.append(f"\n// {quiz.id} / {q.id} ({q.type})\n")
+            out.append(_gift_question(q, labels))
+            warnings += _warnings(course, unit, q, gift=True)
+        count += len(graded)
     return Exported("".join(out).encode("utf-8"), warnings, count)
 
 
@@ -408,16 +410,14 @@ def export_moodle_xml(course: Course) -> Exported:
     """The graded questions as a Moodle XML question file (UTF-8, LF, well-formed)."""
     root = etree.Element("quiz")
     warnings: list[Diagnostic] = []
-    current = None
     count = 0
-    for unit, quiz, q in graded_questions(course):
-        if quiz.id != current:
-            current = quiz.id
-            cat = etree.SubElement(root, "question", type="category")
-            _text(cat, "category", _category(course, quiz), fmt=None)
-        _xml_question(root, q)
-        warnings += _warnings(course, unit, q, gift=False)
-        count += 1
+    for unit, quiz, graded in graded_quizzes(course):
+        cat = etree.SubElement(root, "question", type="category")
+        _text(cat, "category", _category(course, quiz), fmt=None)
+        for q in graded:
+            _xml_question(root, q)
+            warnings += _warnings(course, unit, q, gift=False)
+        count += len(graded)
     etree.indent(root, space="  ")
     data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
         root, encoding="UTF-8", pretty_print=True

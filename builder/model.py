@@ -3,7 +3,7 @@
 # No `from __future__ import annotations` here: Pydantic would have to evaluate every field's
 # annotation from a string, a third of the time these classes take to build at start-up.
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -107,6 +107,10 @@ Question = Annotated[
     SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn | Reflection,
     Field(discriminator="type"),
 ]
+#: The `type` of each kind of question, as authors write it.
+QUESTION_TYPES = frozenset(
+    get_args(kind.model_fields["type"].annotation)[0] for kind in get_args(get_args(Question)[0])
+)
 
 
 class Quiz(Strict):

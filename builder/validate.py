@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.model import (
+    QUESTION_TYPES,
     Course,
     CourseFile,
     DataSet,
@@ -26,15 +27,6 @@ from builder.model import (
 )
 from builder.sources import Loc, SourceFile, SourceTree
 
-_QUESTION_TYPES = {
-    "single-choice",
-    "multiple-response",
-    "true-false",
-    "matching",
-    "fill-in",
-    "reflection",
-}
-
 
 def _field_path(loc: Loc) -> str:
     out = ""
@@ -47,7 +39,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> Loc:
     """Drop discriminated-union tags (e.g. 'single-choice') that are not keys in the file."""
     out: list[str | int] = []
     for i, part in enumerate(loc):
-        if isinstance(part, str) and part in _QUESTION_TYPES and i and isinstance(loc[i - 1], int):
+        if isinstance(part, str) and part in QUESTION_TYPES and i and isinstance(loc[i - 1], int):
             continue
         out.append(part)
     return tuple(out)
@@ -113,7 +105,7 @@ def pydantic_diagnostics(
                 if kind == "union_tag_invalid" and isinstance(value, dict)
                 else f"missing 'type' ({field})"
             )
-            hint = "type is one of: " + ", ".join(sorted(_QUESTION_TYPES))
+            hint = "type is one of: " + ", ".join(sorted(QUESTION_TYPES))
         elif kind in ("model_type", "dict_type") and not loc:
             code, msg = "E108", f"the file is empty or is not a mapping of keys to values ({what})"
         else:

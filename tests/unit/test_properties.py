@@ -25,6 +25,7 @@ from lxml import etree
 
 from builder import pipeline
 from builder.errors import BuildFailed
+from builder.model import QUESTION_TYPES
 from builder.pipeline import BuildResult, BuildSettings, build, validate
 from tests.conftest import FIXTURES, REPO
 
@@ -48,18 +49,7 @@ def q(text: str) -> str:
 
 @st.composite
 def questions(draw: st.DrawFn, qid: str) -> dict[str, Any]:
-    kind = draw(
-        st.sampled_from(
-            [
-                "single-choice",
-                "multiple-response",
-                "true-false",
-                "matching",
-                "fill-in",
-                "reflection",
-            ]
-        )
-    )
+    kind = draw(st.sampled_from(sorted(QUESTION_TYPES)))
     item: dict[str, Any] = {"id": qid, "type": kind, "prompt": draw(words)}
     if kind in ("single-choice", "multiple-response"):
         n = draw(st.integers(2, 5))
