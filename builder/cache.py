@@ -27,7 +27,7 @@ import struct
 import sys
 import tempfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import astuple
 from functools import cache
 from pathlib import Path
@@ -121,14 +121,6 @@ class Store:
         """Whether an earlier build stored anything here (reading does not count as use)."""
         return any(self._entries(shard) for shard in range(len(self.files)))
 
-    def entries(self) -> dict[str, bytes]:
-        """Every pickled value stored, by key (each counts as used)."""
-        out: dict[str, bytes] = {}
-        for shard in range(len(self.files)):
-            self._used[shard].update(self._entries(shard))
-            out.update(self._used[shard])
-        return out
-
     def get_raw(self, key: str) -> bytes | None:
         """The pickled value under `key`, if an earlier build stored one."""
         shard = self._shard(key)
@@ -159,6 +151,14 @@ class Store:
         if self._used[shard].get(key) != blob:
             self._used[shard][key] = blob
             self._changed[shard] = True
+
+    def get_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """The pickled value under `key`; if there is none, `make()`'s, kept for the next build."""
+        blob = self.get_raw(key)
+        if blob is None:
+            blob = make()
+            self.put_raw(key, blob)
+        return blob
 
     def put(self, key: str, value: Any) -> None:
         """Keep a value for the next build."""
@@ -253,8 +253,9 @@ class BuildCache:
         """Write every store that changed."""
         for store in (self.sources, self.courses, *self._stores.values()):
             store.save()
-        # The render cache of earlier builder versions: never read again.
-        for old in self.folder.glob("render-*.pickle"):
+        # What earlier builder versions kept here and this one never reads: their render
+        # cache, and compiled templates (now kept per user, render.TemplateCode).
+        for old in [*self.folder.glob("render-*.pickle"), *self.folder.glob("templates-*.pickle")]:
             with contextlib.suppress(OSError):
                 old.unlink()
 

@@ -192,6 +192,7 @@ PARALLEL_MIN_CHARS = 300_000
 CACHE_MIN_CHARS = 100_000
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 #: What receiving a second process's result can raise: all mean "do it here".
 _LOST = (EOFError, OSError, pickle.UnpicklingError, AttributeError, ImportError, TypeError)
@@ -215,7 +216,7 @@ def _start(work: Callable[[], T]) -> Callable[[], T]:
     Fork: the child inherits the imported builder and the course without pickling them, and
     starts in a few milliseconds. If the child fails in any way the work is done again here,
     so the outcome (result, diagnostics or traceback) is always what a serial build would give.
-    Call the function returned even when the parent's own share fails: it reaps the child.
+    Call the function returned even when the parent's own work fails: it reaps the child.
     """
     receive, send = os.pipe()
     sys.stdout.flush()  # else the child inherits, and later repeats, unwritten output
@@ -246,6 +247,16 @@ def _start(work: Callable[[], T]) -> Callable[[], T]:
         return work()
 
     return result
+
+
+def _side_by_side(here: Callable[[], T], there: Callable[[], U]) -> tuple[T, U]:
+    """`here()` in this process while `there()` runs in a forked one; both results."""
+    later = _start(there)
+    try:
+        mine = here()
+    finally:
+        theirs = later()  # even when `here` failed: the child is waited for
+    return mine, theirs
 
 
 def _halves(units: Sequence[T], size: Callable[[T], int]) -> tuple[list[T], list[T]]:
@@ -285,11 +296,10 @@ def _render_audience(
             done[unit.id] = hit
     if todo and _two_cores() and len(todo) > 1 and _chars(todo) >= PARALLEL_MIN_CHARS:
         mine, theirs = _halves(todo, lambda u: len(u.body))
-        later = _start(lambda: _packed_units(course, course_dir, audience, mode, theirs))
-        try:
-            rendered = render_unit_set(course, course_dir, audience, mode, mine)
-        finally:
-            received = later()
+        rendered, received = _side_by_side(
+            lambda: render_unit_set(course, course_dir, audience, mode, mine),
+            lambda: _packed_units(course, course_dir, audience, mode, theirs),
+        )
         for unit in theirs:
             blob = received.get(unit.id, b"")
             value = unpack_unit(blob)
@@ -347,8 +357,6 @@ def validate(
     course_dir: Path, display_root: str | None = None, strict: bool = False
 ) -> tuple[Course, list[Diagnostic]]:
     """Every problem of a course, the facilitator's material included, without writing anything."""
-    atexit.unregister(_leave_to_the_os)
-    atexit.register(_leave_to_the_os)
     with _no_cyclic_gc():
         course, warnings = load_course(course_dir, display_root, strict)
         rendered, _ = render_audiences(course, course_dir, course.packaging)
@@ -389,12 +397,7 @@ def _metadata12(
         return build()
     from builder.cache import digest
 
-    key = digest("metadata12", context.meta_fingerprint())
-    data = cache.pages(mode).get_raw(key)
-    if data is None:
-        data = build()
-        cache.pages(mode).put_raw(key, data)
-    return data
+    return cache.pages(mode).get_or_make(digest("metadata12", context.meta_fingerprint()), build)
 
 
 def _manifest(
@@ -519,11 +522,10 @@ def _pages(
 
     if len(todo) > 1 and _two_cores() and sum(map(size, todo)) >= PARALLEL_MIN_CHARS:
         mine, theirs = _halves(todo, size)
-        later = _start(lambda: _deflate_pages(context, theirs, targets))
-        try:
-            made = _deflate_pages(context, mine, targets)
-        finally:
-            made_there = later()
+        made, made_there = _side_by_side(
+            lambda: _deflate_pages(context, mine, targets),
+            lambda: _deflate_pages(context, theirs, targets),
+        )
         made |= made_there
     else:
         made = _deflate_pages(context, todo, targets)
@@ -595,12 +597,14 @@ def _wants_cache(settings: BuildSettings) -> bool:
 
 @contextlib.contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cycle collector, then restore it as it was.
+    """Pause Python's cycle collector, then restore it as it was; and skip it at exit.
 
     A build allocates millions of small objects (tokens, models, strings) that live until it
     ends and form no cycles worth collecting; the collector would scan them again and again
     (a tenth of a large build's time). Reference counting still frees everything as usual.
     """
+    atexit.unregister(_leave_to_the_os)  # once, however many builds a process runs
+    atexit.register(_leave_to_the_os)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -629,8 +633,6 @@ def _leave_to_the_os() -> None:
 
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build every requested target into settings.out_dir; `progress` hears each step's name."""
-    atexit.unregister(_leave_to_the_os)  # once, however many builds a process runs
-    atexit.register(_leave_to_the_os)
     with _no_cyclic_gc():
         return _build(settings, progress)
 
@@ -726,12 +728,13 @@ def _check_suspend_data(
     """
     from builder.suspend import check_suspend_data
 
+    def check() -> bytes:
+        check_suspend_data(course, targets, mode)  # raises BuildFailed if it does not fit
+        return b"fits"
+
     if cache is None:
-        check_suspend_data(course, targets, mode)
+        check()
         return
     from builder.cache import digest
 
-    key = digest("suspend data fits", course_key, mode, *targets)
-    if cache.pages(mode).get_raw(key) is None:
-        check_suspend_data(course, targets, mode)
-        cache.pages(mode).put_raw(key, b"yes")
+    cache.pages(mode).get_or_make(digest("suspend data fits", course_key, mode, *targets), check)
