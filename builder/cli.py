@@ -136,12 +136,17 @@ def build(
         for name in SCORM_TARGETS if t == "all" else (t,):
             if name not in chosen:
                 chosen.append(name)
+    try:
+        timestamp = timestamp_from_env(os.environ)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     settings = BuildSettings(
         course_dir=course,
         out_dir=out_dir,
         targets=tuple(chosen),
         mode=mode,  # type: ignore[arg-type]
-        timestamp=timestamp_from_env(os.environ),
+        timestamp=timestamp,
         strict=strict,
         display_root=_display_root(course),
     )

@@ -46,7 +46,7 @@ from builder.render import (
     static_files,
     unpack_unit,
 )
-from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
+from builder.sources import ParseCache, SourceFile, SourceTree, load_data, load_sources
 from builder.validate import validate_course
 
 if TYPE_CHECKING:
@@ -169,16 +169,7 @@ def _load_data(
     tree: SourceTree, cache: ParseCache | None = None, parse: bool = True
 ) -> list[SourceFile]:
     """The data sets in `data/*.yaml` (charts); their read errors join the tree's diagnostics."""
-    # Belongs in sources.load_sources (SourceTree.data); kept here until that module is free.
-    files = []
-    base = tree.root / "data"
-    for path in sorted(base.glob("*.yaml")) if base.is_dir() else []:
-        rel = path.relative_to(tree.root).as_posix()
-        source, diags = load_yaml_file(path, rel, tree.display(rel), cache, parse)
-        tree.diagnostics += diags
-        if source is not None:
-            files.append(source)
-    return files
+    return load_data(tree, cache, parse)
 
 
 #: Markdown (characters) from which rendering and packaging share their work with a second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import difflib
@@ -11,6 +12,7 @@ import marshal
 import os
 import pickle
 import posixpath
+import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from builder.markdown import (
     unsafe_url,
 )
 from builder.model import Course, Quiz, Unit
+from builder.sources import active_content, media_problem
 from builder.suspend import fill_in_max_length
 
 Target = Literal["scorm12", "scorm2004"]
@@ -154,8 +157,15 @@ def environment() -> Environment:
         bytecode_cache=TemplateCode(template_cache_dir()),
     )
     env.filters["md_inline"] = md_inline
+    env.filters["csp_hash"] = csp_hash
     env.globals["fill_in_limit"] = fill_in_max_length
     return env
+
+
+def csp_hash(text: str) -> Markup:
+    """A Content-Security-Policy source that allows exactly this inline `<style>` text."""
+    digest = hashlib.sha256(str(text).encode()).digest()
+    return Markup(f"'sha256-{base64.b64encode(digest).decode()}'")
 
 
 @pass_context
@@ -609,16 +619,52 @@ def render_units(
         out.intro = render_markdown(
             course.introduction,
             doc_id="home",
-            display="course.yaml",
-            first_line=1,
+            display=course.source,
+            first_line=course.introduction_line,
             audience=audience,
             labels=catalogue(course.language),
             resolve_link=resolve,
             figure_image=figure,
         )
         diags += out.intro.diagnostics
+    diags += media_diagnostics(out)
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)
+    return out
+
+
+def media_diagnostics(rendered: RenderedCourse) -> list[Diagnostic]:
+    """Media that cannot be packaged: not a regular file inside the course, too large, active
+    content (see sources.active_content), or a name that differs from another only in case."""
+    where: dict[str, tuple[str, int]] = {}
+    for unit in rendered.course.units:
+        for rel, line in rendered.units[unit.id].media_lines.items():
+            where.setdefault(rel, (unit.source, line))
+    if rendered.intro is not None:
+        for rel, line in rendered.intro.media_lines.items():
+            where.setdefault(rel, (rendered.course.source, line))
+    out = []
+    folded: dict[str, str] = {}
+    allow = rendered.course.allow_active_media
+    for rel in sorted(rendered.media):
+        path, line = where.get(rel, (rendered.course.source, 1))
+        problem = media_problem(rendered.root, rel)
+        if problem is None:
+            why = active_content(rendered.root, rel, allow)
+            if why is not None:
+                problem = (
+                    "E355",
+                    f"{why}; set 'allow_active_media: true' in course.yaml only if you trust it",
+                )
+        if problem is None and rel.lower() in folded:
+            problem = (
+                "E331",
+                f"media files '{folded[rel.lower()]}' and '{rel}' differ only in upper and lower "
+                "case: one would replace the other on Windows and macOS",
+            )
+        folded.setdefault(rel.lower(), rel)
+        if problem is not None:
+            out.append(Diagnostic(path, line, 1, *problem))
     return out
 
 
@@ -781,7 +827,12 @@ class PageContext:
         return str(json_script(value))
 
     def render(self, spec: PageSpec, targets: Sequence[Target]) -> dict[Target, bytes]:
-        """The page's bytes for each target."""
+        """The page's bytes for each target; BuildFailed if two of its elements share an id."""
+        pages = self._render(spec, targets)
+        check_ids(spec.path, pages[targets[0]].decode(), self.course)
+        return pages
+
+    def _render(self, spec: PageSpec, targets: Sequence[Target]) -> dict[Target, bytes]:
         context = self._context(spec)
         # One page (single mode): checking the short way would cost what it saves.
         if len(targets) > 1 and self.mode == "multi":
@@ -836,6 +887,39 @@ class PageContext:
         else:
             h.update(unit(spec.unit.id))
         return h.digest()
+
+
+#: An id attribute as the templates and the Markdown renderer write it (text and attribute
+#: values are escaped, so `id="` inside them never matches).
+_ID_ATTR = re.compile(r'\sid="([^"]*)"')
+
+
+def check_ids(page: str, html: str, course: Course) -> None:
+    """Raise BuildFailed if two elements of a page have the same id: links, labels and the
+    runtime would find the first only. Reported against the unit whose id the id begins with."""
+    seen: set[str] = set()
+    diags = []
+    for ident in _ID_ATTR.findall(html):
+        if ident in seen:
+            owner = max(
+                (u for u in course.units if ident == u.id or ident.startswith(f"{u.id}-")),
+                key=lambda u: len(u.id),
+                default=None,
+            )
+            diags.append(
+                Diagnostic(
+                    owner.source if owner is not None else course.source,
+                    1,
+                    1,
+                    "E332",
+                    f"page '{page}' would have two elements with id '{ident}'",
+                    hint="a unit, quiz or question id equals an id the builder derives from "
+                    "another (e.g. unit 'intro-quiz' and quiz 'intro'); rename one",
+                )
+            )
+        seen.add(ident)
+    if diags:
+        raise BuildFailed(diags)
 
 
 def rendered_fingerprint(rendered: RenderedMarkdown | None) -> bytes:

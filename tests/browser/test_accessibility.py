@@ -155,7 +155,7 @@ def test_a_quiz_done_with_the_keyboard_alone(lms: Lms, packages: Any) -> None:
     lms.frame.locator("section#assessment").wait_for()
     lms.page.wait_for_function(
         "() => document.getElementById('sco').contentDocument.activeElement.id"
-        " === 'assessment-title'"
+        " === 'assessment--title'"
     )
     key = lms.page.keyboard
     for q in quiz["questions"]:
