@@ -264,7 +264,7 @@ def render_markdown(
 
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     shift = heading_base - min(levels) if levels else 0
-    anchors = _Anchors(tokens, diag)
+    anchors = _Anchors(tokens, text, diag)
     last_line: int | None = 0
     too_deep = False
     open_containers: list[str] = []
@@ -408,16 +408,22 @@ class _Anchors:
     keeps the next number per slug, so that many equal headings cost linear time.
     """
 
-    def __init__(self, tokens: Sequence[Token], diag: Callable[..., None]) -> None:
+    def __init__(self, tokens: Sequence[Token], text: str, diag: Callable[..., None]) -> None:
         self.taken: set[str] = set(RESERVED_ANCHORS)
         self.next: dict[str, int] = {}
+        lines = text.split("\n")
         line: int | None = 0
         for tok in tokens:
             line = tok.map[0] if tok.map else line
             for item in (tok, *(tok.children or ())):
                 ident = item.attrs.get("id")
                 if ident:
-                    self._explicit(str(ident), line, diag)
+                    at = line
+                    # A block's `{#id}` stands on the line above it.
+                    if item is tok and tok.map and 0 < tok.map[0] <= len(lines):
+                        above = lines[tok.map[0] - 1]
+                        at = tok.map[0] - 1 if _ATTR_LINE.match(above) else at
+                    self._explicit(str(ident), at, diag)
 
     def _explicit(self, ident: str, line: int | None, diag: Callable[..., None]) -> None:
         if ident in RESERVED_ANCHORS or "--" in ident:

@@ -352,6 +352,7 @@ def validate(
         course, warnings = load_course(course_dir, display_root, strict)
         rendered, _ = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
+        render_pages(rendered, "scorm12", course.packaging)  # two elements with one id: E332
     return course, warnings
 
 

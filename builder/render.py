@@ -45,7 +45,7 @@ from builder.markdown import (
     unsafe_url,
 )
 from builder.model import Course, Quiz, Unit
-from builder.sources import active_content, media_problem
+from builder.sources import Loc, active_content, media_problem, parse_yaml, read_text
 from builder.suspend import fill_in_max_length
 
 Target = Literal["scorm12", "scorm2004"]
@@ -273,7 +273,9 @@ def _resolver(
             rel = posixpath.normpath(posixpath.join(start, href))
             if rel.startswith("../") or rel == ".." or PurePosixPath(rel).is_absolute():
                 continue
-            if rel in by_file or (root / rel).is_file():
+            # Any file that exists, even a FIFO or a device: media_diagnostics says why it
+            # cannot be packaged, where "not found" would mislead.
+            if rel in by_file or ((root / rel).exists() and not (root / rel).is_dir()):
                 return rel
         return None
 
@@ -366,6 +368,45 @@ def _line_of(root: Path, rel: str | None, needle: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
+def text_lines(root: Path, rel: str | None) -> dict[str, int]:
+    """The line where each text of a YAML course file starts (as the model keeps it: stripped).
+
+    For problems in quiz text: the text's own line, not the first line of the file that happens
+    to hold the same characters (a title, a comment).
+    """
+    if rel is None:
+        return {}
+    text, _ = read_text(root / rel, rel)
+    if text is None:
+        return {}
+    data, positions, _ = parse_yaml(text, rel)
+    out: dict[str, int] = {}
+    stack: list[tuple[Loc, Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*loc, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*loc, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and loc in positions:
+            # A block scalar (`|`, `>`) starts on the line after its key; its text ends with a
+            # line break, which a plain or quoted scalar never has.
+            block = value.endswith("\n")
+            line = positions[loc][0] + block
+            if out.get(value.strip(), line) >= line:
+                out[value.strip()] = line
+    return out
+
+
+def _line_in(text: str, needle: str, starts: dict[str, int]) -> int | None:
+    """The line of `needle` inside `text`, whose first line is in `starts` (else None)."""
+    first = starts.get(text)
+    if first is None:
+        return None
+    at = text.find(needle)
+    return first + (text.count("\n", 0, at) if at >= 0 else 0)
+
+
 def _check_quiz_links(
     course: Course,
     unit: Unit,
@@ -381,13 +422,16 @@ def _check_quiz_links(
         return diags, links, {}
     display = unit.quiz_source or unit.source
     parsed = []
+    starts: dict[str, int] | None = None
     for text in _quiz_texts(unit.quiz):
         env: dict[str, Any] = {}
         tokens = parser().parseInline(text, env)
         parsed.append((text, tokens, env))
         for tok in tokens:
             for code, message, needle in inline_problems(tok.children or []):
-                line = _line_of(root, unit.quiz_file, needle)
+                if starts is None:
+                    starts = text_lines(root, unit.quiz_file)
+                line = _line_in(text, needle, starts) or _line_of(root, unit.quiz_file, needle)
                 diags.append(Diagnostic(display, line, 1, code, message))
             for child in tok.children or []:
                 if child.meta.get("unsafe_url"):

@@ -291,6 +291,11 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\
 URL_FIELDS = frozenset(("url",))
 
 
+def _shown(text: str) -> str:
+    """`text` with control characters written as escapes (a message must not hide them)."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def unsafe_text(src: SourceFile) -> list[Diagnostic]:
     """E206 for forbidden characters in any text of a YAML file; E351 for unsafe addresses.
 
@@ -322,9 +327,9 @@ def unsafe_text(src: SourceFile) -> list[Diagnostic]:
                     src.diagnostic(
                         loc,
                         "E351",
-                        f"{field}: address '{value[:40]}' is not allowed: "
-                        f"{value.split(':', 1)[0].strip()}: addresses can run code in the "
-                        "reader's browser",
+                        f"{field}: address '{_shown(value[:40])}' is not allowed: "
+                        f"{_shown(value.split(':', 1)[0].strip())}: addresses can run code in "
+                        "the reader's browser",
                         hint="give a web address (https://…)",
                     )
                 )
