@@ -48,7 +48,7 @@ def test_relaunch_returns_to_the_same_page_with_the_same_answers(
     lms.frame.locator("[data-resume-yes]").click()
     lms.frame.locator("section#practice").wait_for()
     assert lms.visible_section() == "practice"
-    assert lms.frame.evaluate("document.activeElement.id") == "practice-title"
+    assert lms.frame.evaluate("document.activeElement.id") == "practice--title"
     assert lms.controls() == before
     assert lms.frame.locator('.reveal[data-reveal-after="think-first"]').evaluate(
         "r => r.classList.contains('is-open')"

@@ -402,14 +402,21 @@ def test_a_heading_never_takes_an_authors_id_or_the_title_anchor() -> None:
     assert _anchors(text) == ["u--details-2", "u--details", "u--details-3", "u--title-2"]
 
 
-def test_twenty_thousand_equal_headings_take_linear_time() -> None:
+def test_equal_headings_take_linear_time() -> None:
+    """Ten times the headings take about ten times as long (numbering each heading by trying
+    every number before it took a hundred times as long: 40 s for 20,000)."""
     import time
 
-    started = time.perf_counter()
-    found = _anchors("## Same\n\n" * 20_000)
-    assert len(set(found)) == 20_000
-    assert found[-1] == "u--same-20000"
-    assert time.perf_counter() - started < 5
+    def seconds(n: int) -> float:
+        best = float("inf")
+        for _ in range(2):  # the better of two: the machine may be busy with other work
+            started = time.perf_counter()
+            found = _anchors("## Same\n\n" * n)
+            best = min(best, time.perf_counter() - started)
+        assert len(set(found)) == n and found[-1] == f"u--same-{n}"
+        return best
+
+    assert seconds(10_000) < 30 * seconds(1_000)
 
 
 def test_control_characters_and_lone_surrogates_in_yaml_text_are_refused() -> None:
