@@ -68,7 +68,7 @@ def chart_svg(ds: DataSet, prefix: str) -> str:
     vmax = ds.axis_max if ds.axis_max is not None and ds.axis_max >= top else top
     vmax = vmax or 1.0
     height = TOP + ROW * len(ds.rows) + AXIS_GAP
-    title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
+    title_id, desc_id = f"{prefix}--title", f"{prefix}--desc"
     svg = _svg(
         None,
         "svg",

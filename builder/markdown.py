@@ -392,9 +392,10 @@ def render_markdown(
     return result
 
 
-#: Anchors the page itself gives every unit: `<unit>--title` (its heading). No heading slug or
-#: `{#id}` may take them.
-RESERVED_ANCHORS = frozenset(("title",))
+#: Ids the pages derive from a unit's or quiz's id: `<unit>--title` (the unit's heading),
+#: `<quiz>--quiz` and `<quiz>--quiz-key` (a quiz's heading, its answer key in the guide). No
+#: heading slug or `{#id}` may take them.
+RESERVED_ANCHORS = frozenset(("title", "quiz", "quiz-key"))
 #: Charts are `<unit>--chart--<data set>` (and their parts `…-title`, `…-desc`): a heading slug
 #: never holds `--`, and no `{#id}` may.
 CHART_PREFIX = "chart--"
@@ -431,7 +432,7 @@ class _Anchors:
                 line,
                 "E327",
                 f"the id '{ident}' is reserved for the builder's own use",
-                hint="choose another {#id}: not 'title', and without '--'",
+                hint="choose another {#id}: not 'title', 'quiz' or 'quiz-key', and without '--'",
             )
         elif ident in self.taken:
             diag(

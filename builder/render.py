@@ -942,28 +942,33 @@ def check_ids(page: str, html: str, course: Course) -> None:
     """Raise BuildFailed if two elements of a page have the same id: links, labels and the
     runtime would find the first only. Reported against the unit whose id the id begins with."""
     seen: set[str] = set()
-    diags = []
+    repeated: list[str] = []
     for ident in _ID_ATTR.findall(html):
-        if ident in seen:
-            owner = max(
-                (u for u in course.units if ident == u.id or ident.startswith(f"{u.id}-")),
-                key=lambda u: len(u.id),
-                default=None,
-            )
-            diags.append(
-                Diagnostic(
-                    owner.source if owner is not None else course.source,
-                    1,
-                    1,
-                    "E332",
-                    f"page '{page}' would have two elements with id '{ident}'",
-                    hint="a unit, quiz or question id equals an id the builder derives from "
-                    "another (e.g. unit 'intro-quiz' and quiz 'intro'); rename one",
-                )
-            )
+        if ident in seen and ident not in repeated:
+            repeated.append(ident)
         seen.add(ident)
-    if diags:
-        raise BuildFailed(diags)
+    if not repeated:
+        return
+    first = repeated[0]
+    owner = max(
+        (u for u in course.units if first == u.id or first.startswith(f"{u.id}-")),
+        key=lambda u: len(u.id),
+        default=None,
+    )
+    more = f" (and {len(repeated) - 1} more ids)" if len(repeated) > 1 else ""
+    raise BuildFailed(
+        [
+            Diagnostic(
+                owner.source if owner is not None else course.source,
+                1,
+                1,
+                "E332",
+                f"page '{page}' would have two elements with id '{first}'{more}",
+                hint="something is shown twice on one page (a chart, a quiz), or an id equals "
+                "one the builder derives from another: rename one",
+            )
+        ]
+    )
 
 
 def rendered_fingerprint(rendered: RenderedMarkdown | None) -> bytes:

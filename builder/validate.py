@@ -439,6 +439,7 @@ def validate_course(
 
     units: list[Unit] = []
     listed = set()
+    quiz_owner: dict[str, str] = {}
     for ui, uid in enumerate(cfile.units):
         if uid in listed:
             diags.append(
@@ -478,6 +479,15 @@ def validate_course(
                         hint="course files are read only from inside the course folder",
                     )
                 )
+            elif rel in quiz_owner:
+                diags.append(
+                    src.diagnostic(
+                        ("quiz",),
+                        "E302",
+                        f"quiz file '{meta.quiz}' is already the quiz of unit '{quiz_owner[rel]}'",
+                        hint="a quiz belongs to one unit: copy it, with new ids, for another",
+                    )
+                )
             elif quiz is None and not any(d.path == tree.display(rel) for d in diags):
                 diags.append(
                     src.diagnostic(
@@ -488,6 +498,8 @@ def validate_course(
                         "by their path, e.g. quizzes/check-7-1.yaml",
                     )
                 )
+        if meta.quiz is not None:
+            quiz_owner.setdefault(PurePosixPath(meta.quiz).as_posix(), meta.id)
         units.append(
             Unit(
                 id=meta.id,
