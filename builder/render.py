@@ -36,6 +36,7 @@ from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
 from builder.i18n import catalogue
 from builder.markdown import (
+    CHART_PREFIX,
     Audience,
     LinkError,
     RenderedMarkdown,
@@ -960,7 +961,7 @@ def check_ids(page: str, html: str, course: Course) -> None:
         [
             Diagnostic(
                 owner.source if owner is not None else course.source,
-                1,
+                _repeat_line(owner, first) if owner is not None else 1,
                 1,
                 "E332",
                 f"page '{page}' would have two elements with id '{first}'{more}",
@@ -969,6 +970,18 @@ def check_ids(page: str, html: str, course: Course) -> None:
             )
         ]
     )
+
+
+def _repeat_line(unit: Unit, ident: str) -> int:
+    """The line of a unit that makes `ident` a second time, where it can tell (a chart drawn
+    again); else the unit's first line."""
+    rest = ident.removeprefix(f"{unit.id}--")
+    if not rest.startswith(CHART_PREFIX):
+        return 1
+    name = re.escape(rest[len(CHART_PREFIX) :].split("--")[0])
+    opened = re.compile(rf"^ {{0,3}}:{{3,}}[ \t]*chart[ \t]+{name}[ \t]*$", re.MULTILINE)
+    starts = [m.start() for m in opened.finditer(unit.body)]
+    return unit.body_line + unit.body.count("\n", 0, starts[1]) if len(starts) > 1 else 1
 
 
 def rendered_fingerprint(rendered: RenderedMarkdown | None) -> bytes:
