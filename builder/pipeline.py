@@ -359,9 +359,20 @@ def validate(
     """Every problem of a course, the facilitator's material included, without writing anything."""
     with _no_cyclic_gc():
         course, warnings = load_course(course_dir, display_root, strict)
-        rendered, _ = render_audiences(course, course_dir, course.packaging)
+        rendered, guide = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
-    return course, warnings
+    return course, _with_render_warnings(warnings, [rendered, guide], strict)
+
+
+def _with_render_warnings(
+    warnings: list[Diagnostic], rendered: Sequence[RenderedCourse], strict: bool
+) -> list[Diagnostic]:
+    """`warnings` and those the renderings found, once each; raise them if `strict`."""
+    found = [w for r in rendered for w in r.warnings]
+    found = [w for i, w in enumerate(found) if w not in found[:i] and w not in warnings]
+    if strict and found:
+        raise BuildFailed(found)
+    return sorted([*warnings, *found])
 
 
 def _shared_entries(
@@ -691,6 +702,7 @@ def _outputs(
         if FACILITATOR_TARGET in settings.targets:
             jobs.append(FACILITATOR_JOB)
         done = _render(course, settings.course_dir, jobs, render_cache)
+        result.warnings = _with_render_warnings(result.warnings, done, settings.strict)
         rendered = done[0]
         _check_media(rendered)
         _check_suspend_data(course, scorm, mode, cache, course_key)
