@@ -47,7 +47,7 @@ from builder.render import (
     unpack_unit,
 )
 from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
-from builder.validate import validate_course
+from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:
     from builder.cache import BuildCache, RenderCache
@@ -114,10 +114,31 @@ def _load(
     a hash standing for the course without its units' Markdown (SourceTree.metadata_key)."""
     tree = load_sources(course_dir, display_root, cache)
     data = _load_data(tree, cache)
-    course, warnings = validate_course(tree, data)
+    try:
+        course, warnings = validate_course(tree, data)
+    except CourseInvalid as exc:
+        raise BuildFailed(exc.diagnostics + _markdown_problems(exc.standin, course_dir)) from None
     if strict and warnings:
         raise BuildFailed(warnings)
     return course, warnings, tree.digests, tree.metadata_key(data)
+
+
+def _markdown_problems(standin: Course, course_dir: Path) -> list[Diagnostic]:
+    """The Markdown problems of the units of a course that has other errors: an error in
+    course.yaml must not hide the errors in the units until the next run."""
+    if not standin.units:
+        return []
+    try:
+        render_audiences(standin, course_dir, "single")
+    except BuildFailed as exc:
+        # Links, reveals and charts that name another unit, question or data set may only be
+        # broken because that one is: left to the next run.
+        return [d for d in exc.diagnostics if d.code not in _CROSS_REFERENCES]
+    return []
+
+
+#: Diagnostic codes of Markdown that refers to something defined elsewhere in the course.
+_CROSS_REFERENCES = frozenset(("E322", "E324", "E325"))
 
 
 def _load_cached(

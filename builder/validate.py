@@ -17,11 +17,13 @@ from builder.model import (
     QUESTION_TYPES,
     Course,
     CourseFile,
+    Credits,
     DataSet,
     Matching,
     MultipleResponse,
     Question,
     Quiz,
+    Reporting,
     SingleChoice,
     Unit,
     UnitMeta,
@@ -354,6 +356,58 @@ def _distributor_notes(
     return out
 
 
+class CourseInvalid(BuildFailed):
+    """The course has errors. `standin` holds every unit that could be read, so that the
+    problems in their Markdown are reported in the same run (an error in course.yaml, or in
+    the list of units, must not hide them)."""
+
+    def __init__(self, diagnostics: list[Diagnostic], standin: Course) -> None:
+        super().__init__(diagnostics)
+        self.standin = standin
+
+
+def _standin_course(
+    metas: dict[str, tuple[UnitMeta, SourceFile]],
+    quizzes: dict[str, Quiz],
+    datasets: list[DataSet],
+) -> Course:
+    """A course of every readable unit, in file order, for checking their Markdown only."""
+    units = []
+    for meta, src in sorted(metas.values(), key=lambda pair: pair[1].rel):
+        rel = PurePosixPath(meta.quiz).as_posix() if meta.quiz else None
+        units.append(
+            Unit(
+                id=meta.id,
+                title=meta.title,
+                kind=meta.kind,
+                duration=meta.duration,
+                aim=meta.aim,
+                objectives=meta.objectives,
+                file=src.rel,
+                source=src.display,
+                body=src.body,
+                body_line=src.body_line,
+                quiz=quizzes.get(rel) if rel else None,
+            )
+        )
+    return Course(
+        id="course",
+        title="course",
+        version="0",
+        language="en",
+        description="",
+        keywords=(),
+        aim=None,
+        objectives=(),
+        introduction=None,
+        credits=Credits(source="-", licence="-"),
+        reporting=Reporting(),
+        packaging="single",
+        units=tuple(units),
+        datasets=tuple(datasets),
+    )
+
+
 def validate_course(
     tree: SourceTree, data: Sequence[SourceFile] = ()
 ) -> tuple[Course, list[Diagnostic]]:
@@ -438,7 +492,7 @@ def validate_course(
         datasets.append(ds)
 
     if cfile is None or tree.course is None:
-        raise BuildFailed(diags)
+        raise CourseInvalid(diags, _standin_course(metas, quizzes, datasets))
 
     units: list[Unit] = []
     listed = set()
@@ -588,7 +642,7 @@ def validate_course(
             )
 
     if has_errors(diags):
-        raise BuildFailed(diags)
+        raise CourseInvalid(diags, _standin_course(metas, quizzes, datasets))
     course = Course(
         id=cfile.id,
         title=cfile.title,

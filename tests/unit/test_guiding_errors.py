@@ -137,3 +137,23 @@ def test_an_editor_block_never_leaves_the_source(minimal_course, tmp_path):
             blobs = [path.read_bytes()]
         assert all(b"EDITOR-ONLY-NOTE" not in blob for blob in blobs), path.name
     assert b"EDITOR-ONLY-NOTE" in (minimal_course / "units" / "rules.md").read_bytes()
+
+
+def test_an_error_in_course_yaml_does_not_hide_the_errors_in_the_units(minimal_course):
+    edit_text(minimal_course / "course.yaml", 'version: "2.1.0"\n', "")
+    line = _append(minimal_course / "units" / "rules.md", "\n::: tip\nDrink water.\n:::\n")
+    edit_text(minimal_course / "units" / "practice.md", "duration: 5", "duration: 0")
+    problems = validation_problems(minimal_course)
+    assert [p.split(": error")[0] for p in problems] == [
+        "course/course.yaml:1:1",
+        "course/units/practice.md:5:1",
+        f"course/units/rules.md:{line}:1",
+    ]
+    assert "E327" in problems[2]
+
+
+def test_a_yaml_syntax_error_in_course_yaml_does_not_hide_them_either(minimal_course):
+    edit_text(minimal_course / "course.yaml", "language: en", "language: en: fr")
+    _append(minimal_course / "units" / "rules.md", "\n::: note\nNever closed.\n")
+    codes = [p.split("error[")[1][:4] for p in validation_problems(minimal_course)]
+    assert codes == ["E101", "E328"]
