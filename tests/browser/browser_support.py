@@ -296,7 +296,7 @@ class Lms:
         return self.page.evaluate("player.calls")
 
     def api_errors(self) -> list[dict[str, Any]]:
-        """Calls that left an error code, and values a strict LMS would refuse."""
+        """Calls that left an error code, including the values the LMS refused as Moodle does."""
         if self.top_level:
             return []  # standalone: no LMS, no API calls
         return self.page.evaluate("player.errors")
@@ -317,10 +317,19 @@ class Lms:
             "f => { player.fail.set = f[0]; player.fail.commit = f[1]; }", [set_value, commit]
         )
 
+    def refuse(self, pattern: str | None) -> None:
+        """Make the LMS refuse (SetValue "false", error 405/406) every element matching a regex."""
+        self.page.evaluate("p => { player.refuse = p; }", pattern)
+
+    def refused(self) -> list[dict[str, Any]]:
+        """The values the LMS refused, with Moodle's reason (or the test's)."""
+        return self.page.evaluate("player.refused")
+
     def reset(self) -> None:
         """Forget the calls, errors and stored data of earlier launches."""
         self.page.evaluate(
-            "player.calls = []; player.errors = []; player.history = {}; player.store = {}"
+            "player.calls = []; player.errors = []; player.refused = []; player.history = {};"
+            "player.store = {}"
         )
 
     def history(self) -> dict[str, dict[str, Any]]:
