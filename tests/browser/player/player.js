@@ -129,6 +129,11 @@
         if (live && key === "init" && String(result) === "true") player.initialized += 1;
         if (key === "finish" && String(result) === "true") {
           player.history[href] = JSON.parse(JSON.stringify(real.cmi));
+          // Kept where a test can read it after the player's page is gone (closed, left).
+          try {
+            localStorage.setItem("player.finished", JSON.stringify(
+              { href: href, cmi: player.history[href], calls: player.calls }));
+          } catch (e) { /* storage unavailable: only tests that leave the page need it */ }
           if (live) {
             player.terminated += 1;
             afterTerminate();
