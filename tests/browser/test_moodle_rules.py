@@ -57,9 +57,7 @@ def test_the_test_lms_refuses_what_moodle_refuses(
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_a_refusal_reaches_the_sco_as_moodle_sends_it(
-    lms: Lms, packages: Any, target: str
-) -> None:
+def test_a_refusal_reaches_the_sco_as_moodle_sends_it(lms: Lms, packages: Any, target: str) -> None:
     package = packages(FIXTURES / "all-types", target, "single")
     lms.launch(package)
     api, fn, element, code = (
