@@ -221,7 +221,8 @@
   var lastCommit = 0, commitTimer = null, retryTimer = null;
   /* What the launch lets this session write (see `start`): everything in normal mode. */
   var writes = { progress: true, credit: true };
-  var WRITABLE_ALWAYS = V12 ? /^cmi\.core\.lesson_location$/ : /^cmi\.location$/;
+  var WRITABLE_ALWAYS = V12 ? /^cmi\.core\.lesson_location$/
+    : /^(cmi\.location|adl\.nav\.request)$/;
 
   function warn(text) { if (window.console) window.console.warn("scorm-builder: " + text); }
   function call(fn, args) {
@@ -687,7 +688,8 @@
   var startTime = Date.now(), resumed = false, location = "", resumeLocation = "";
   var lessonMode = "normal", credit = "credit";
   /* Launch modes: "browse" (Moodle's Preview) and "review" write nothing that counts, only
-   * the location (and, in SCORM 1.2 browse mode, the status `browsed`); "no-credit" saves
+   * the location and navigation requests (and, in SCORM 1.2 browse mode, the status
+   * `browsed`); "no-credit" saves
    * progress and completion but no score and no passed/failed. */
   function readMode() {
     lessonMode = get(V12 ? "cmi.core.lesson_mode" : "cmi.mode") || "normal";

@@ -24,9 +24,13 @@ def launch_data(target: str, mode: str = "normal", credit: str = "credit") -> di
     return {"mode": mode, "credit": credit}
 
 
-def written(lms: Lms) -> set[str]:
-    """The elements the SCO set (interaction indexes folded)."""
-    names = {c["args"][0] for c in lms.calls() if c["fn"] in ("SetValue", "LMSSetValue")}
+def written(lms: Lms, href: str | None = None) -> set[str]:
+    """The elements the SCO (the one at `href`) set, interaction indexes folded."""
+    names = {
+        c["args"][0]
+        for c in lms.calls()
+        if c["fn"] in ("SetValue", "LMSSetValue") and href in (None, c.get("href"))
+    }
     return {n.split(".")[0] + ".interactions" if ".interactions." in n else n for n in names}
 
 
@@ -85,4 +89,15 @@ def test_no_credit_saves_progress_but_no_grade(lms: Lms, packages: Any, target: 
         assert cmi["score"]["raw"] == ""
     objectives = cmi["objectives"].values()
     assert all(not (o.get("score") or {}).get("raw") for o in objectives)
+    lms.assert_clean()
+
+
+def test_browse_mode_still_moves_between_scos(lms: Lms, packages: Any) -> None:
+    """SCORM 2004, one SCO per unit: Next asks the LMS to continue, in any mode."""
+    package = packages(ALL_TYPES, "scorm2004", "multi")
+    scos = package.scos()
+    lms.launch(package, scos[0], cmi=launch_data("scorm2004", "browse", "no-credit"))
+    lms.frame.locator("[data-start]").click()
+    lms.wait_ready(scos[1])
+    assert written(lms, scos[0]) in ({"adl.nav.request"}, {"adl.nav.request", "cmi.location"})
     lms.assert_clean()
