@@ -49,8 +49,9 @@
   var ID12 = oneOf(/^[\x21-\x7e]{1,255}$/);
   var ID2004 = oneOf(/^[\w\-()+.:=@;$!*'%/#]{1,250}$/);
   var SHORT_ID = /^[\w.]{1,250}$/; // Moodle's rule for response identifiers
-  var TIME2004 = new RegExp("^(19[7-9]\\d|20[0-2]\\d|203[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])" +
-    "T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,2}(Z|[+-]([01]\\d|2[0-3])(:[0-5]\\d)?)?)?$");
+  var TIME2004 = new RegExp("^(19[7-9]\\d|20[0-2]\\d|203[0-8])-(0[1-9]|1[0-2])" +
+    "-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d" +
+    "(\\.\\d{1,2}(Z|[+-]([01]\\d|2[0-3])(:[0-5]\\d)?)?)?$");
   /* The interaction types sent, by index: a response's format depends on its type. */
   var interactionTypes = {};
   function splitAll(v, sep) { return v === "" ? [] : v.split(sep); }
