@@ -26,6 +26,7 @@ it is; a text that moves keeps its translation through its source hash.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from markdown_it.token import Token
 
 from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
-from builder.markdown import CONTAINER, parser
+from builder.markdown import CONTAINER, parser, slugify
 from builder.model import Course, DataSet, Quiz
 from builder.sources import SourceFile, SourceTree, load_sources, load_yaml_file
 
@@ -261,6 +262,9 @@ class Block:
     children: list[Token]
     facilitator: bool
     break_prefix: str = ""
+    anchor: str = ""
+    """A heading's anchor as the source's words make it: kept by a translation, so that links
+    to `page.md#heading` still arrive."""
 
 
 def _spans(lines: list[str], tok: Token, cursor: dict[int, int]) -> list[tuple[int, int, int]]:
@@ -299,6 +303,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int]:
     parents: list[str] = []
     cursor: dict[int, int] = {}
     skipped = 0
+    heading_id = False
     for tok in tokens:
         if tok.type == _OPEN:
             name = tok.info.strip().split(" ", 1)[0]
@@ -316,6 +321,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int]:
             if tok.type == "heading_open":
                 headings += 1
                 anchor, counts = (str(ident) if ident else f"h{headings}"), {}
+                heading_id = bool(ident)
             elif ident and not saved:
                 anchor, counts = str(ident), {}
             parents.append(tok.type)
@@ -345,7 +351,10 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int]:
             cont = lines[second[0]][: second[1]]
         else:
             cont = re.sub(r"[^>\s]", " ", lines[first][: spans[0][1]])
-        blocks.append(Block(key, first, spans, list(tok.children), facilitator > 0, cont))
+        keep = ""
+        if parent == "heading_open" and not heading_id:
+            keep = slugify(tok.content)
+        blocks.append(Block(key, first, spans, list(tok.children), facilitator > 0, cont, keep))
     return blocks, skipped
 
 
@@ -370,6 +379,11 @@ def splice(text: str, blocks: Sequence[Block], replacements: dict[str, str]) -> 
         lines[line] = row[:start] + new + row[end:]
         if not new and re.fullmatch(r"[\s>]*", row[:start] + row[end:]):
             drop.add(line)
+    for block in blocks:
+        if block.anchor and block.key in replacements:
+            line = block.spans[0][0]
+            prefix = re.match(r"[\s>]*", lines[line])
+            lines[line] = f"{prefix.group() if prefix else ''}{{#{block.anchor}}}\n{lines[line]}"
     return "\n".join(row for n, row in enumerate(lines) if n not in drop)
 
 
@@ -867,6 +881,56 @@ def _shown(course_dir: Path, display_root: str | None, rel: str) -> str:
     return rel if root in ("", ".") else f"{root}/{rel}"
 
 
+def pair_units(segments: Sequence[Segment], units: dict[str, TransUnit]) -> dict[str, TransUnit]:
+    """The translation file's unit for each segment id, where one belongs to it.
+
+    In order: the same id and source; the same source under another id (the text moved); then,
+    for texts that changed, the most similar former source in the same section (at least half
+    alike: a paragraph inserted before another does not take its translation); then the same id.
+    """
+    paired: dict[str, TransUnit] = {}
+    taken: set[str] = set()
+
+    def take(seg: Segment, unit: TransUnit) -> None:
+        paired[seg.id] = unit
+        taken.add(unit.id)
+
+    by_hash: dict[str, list[TransUnit]] = {}
+    for unit in units.values():
+        by_hash.setdefault(unit.hash, []).append(unit)
+    for seg in segments:
+        same = units.get(seg.id)
+        if same is not None and same.hash == seg.hash:
+            take(seg, same)
+    for seg in segments:
+        if seg.id not in paired:
+            free = [u for u in by_hash.get(seg.hash, []) if u.id not in taken]
+            if free:
+                take(seg, free[0])
+    left = [s for s in segments if s.id not in paired]
+    free_by_section: dict[str, list[TransUnit]] = {}
+    for unit in units.values():
+        if unit.id not in taken:
+            free_by_section.setdefault(unit.id.rsplit("/", 1)[0], []).append(unit)
+    scored = []
+    for seg in left:
+        mine = " ".join(plain_text(seg.pieces).split())
+        for unit in free_by_section.get(seg.id.rsplit("/", 1)[0], []):
+            theirs = " ".join(plain_text(element_pieces(unit.source)).split())
+            ratio = difflib.SequenceMatcher(None, mine, theirs, autojunk=False).ratio()
+            if ratio >= 0.5:
+                scored.append((-ratio, unit.id != seg.id, seg.id, unit.id))
+    segs = {s.id: s for s in left}
+    for _ratio, _other, seg_id, unit_id in sorted(scored):
+        if seg_id not in paired and unit_id not in taken:
+            take(segs[seg_id], units[unit_id])
+    for seg in left:
+        same = units.get(seg.id)
+        if seg.id not in paired and same is not None and same.id not in taken:
+            take(seg, same)
+    return paired
+
+
 def match_translations(
     extract: Extract, root: etree._Element, display: str, language: str
 ) -> Applied:
@@ -891,17 +955,10 @@ def match_translations(
                 False,
             )
     units = read_units(root)
-    by_hash: dict[str, TransUnit] = {}
-    for u in units.values():
-        by_hash.setdefault(u.hash, u)
-    used: set[str] = set()
-    ids = {s.id for s in extract.segments}
+    paired = pair_units(extract.segments, units)
+    used = {unit.id for unit in paired.values()}
     for seg in extract.segments:
-        unit = units.get(seg.id)
-        if unit is None and seg.hash in by_hash and by_hash[seg.hash].id not in ids:
-            unit = by_hash[seg.hash]  # the text moved (a new id): its translation moves with it
-        if unit is not None:
-            used.add(unit.id)
+        unit = paired.get(seg.id)
         where = f"{seg.display}:{seg.line}"
         target = unit.target if unit is not None else None
         pieces = element_pieces(target) if target is not None else []
@@ -1171,23 +1228,19 @@ class Merged:
 def merge(extract: Extract, old: etree._Element, language: str) -> Merged:
     """A new extract with the translations of `old`: unchanged ones kept, changed ones kept and
     marked `needs-review-translation`, texts no longer in the course dropped."""
-    units = read_units(old)
-    by_hash: dict[str, TransUnit] = {}
-    for u in units.values():
-        if u.target is not None:
-            by_hash.setdefault(u.hash, u)
+    units = {
+        ident: unit
+        for ident, unit in read_units(old).items()
+        if unit.target is not None and _has_content(unit.target)
+    }
+    paired = pair_units(extract.segments, units)
     root = new_document(extract, language)
     result = Merged(b"")
-    ids = {s.id for s in extract.segments}
     found: set[str] = set()
     segs = {s.id: s for s in extract.segments}
     for tu in list(root.iter(_X + "trans-unit")):
         seg = segs[tu.get("id") or ""]
-        unit = units.get(seg.id)
-        if (unit is None or unit.target is None) and seg.hash in by_hash:
-            moved = by_hash[seg.hash]
-            if moved.id not in ids:
-                unit = moved
+        unit = paired.get(seg.id)
         if unit is None or unit.target is None or not _has_content(unit.target):
             result.new += 1
             if unit is not None:
