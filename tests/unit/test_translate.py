@@ -154,6 +154,9 @@ def test_round_trip_every_learner_facing_text_is_translated(module7, tmp_path):
         + page_text(package, "imsmanifest.xml")
         + html.unescape((out / "drugs-security-organised-crime-fr-facilitator.html").read_text())
     )
+    gift = (out / "drugs-security-organised-crime-fr-questions.gift.txt").read_text()
+    assert "WHAT IS “FOCUSED DETERRENCE”?" in gift
+    assert "What is “focused deterrence”?" not in gift
     assert '<html lang="fr" dir="ltr"' in learner
     assert "Sommaire du cours" in learner  # the interface in French
     data = (module7 / "translations" / "fr.xlf").read_bytes()
@@ -388,6 +391,29 @@ def test_extract_refuses_to_overwrite_a_translation(minimal_course):
     result = run_cli("translate", "extract", str(minimal_course), "--to", "fr")
     assert result.returncode == 2 and "translate update --to fr" in result.stderr
     assert (minimal_course / "translations" / "fr.xlf").read_bytes() == before
+
+
+def test_a_file_saved_by_translate_toolkit_builds(minimal_course, tmp_path):
+    """The XLIFF library under Weblate and Pootle reads the file, fills it, saves it; it builds."""
+    xliff = pytest.importorskip("translate.storage.xliff")
+    store = xliff.xlifffile.parsestring(extract_file(minimal_course))
+    units = [u for u in store.units if not u.isheader()]
+    assert len(units) == len(units_of(extract_file(minimal_course)))
+    para = next(u for u in units if u.getlocations() == ["units/rules.md:12"])
+    assert "[^buddy]" in str(para.rich_source[0])  # the footnote mark, as an inline element
+    for unit in units:
+        if not len(unit.xmlelement.find(X + "source")):  # no inline elements
+            unit.target = f"«{unit.source}»"
+        else:
+            unit.rich_target = unit.rich_source  # codes as they are
+    (minimal_course / "translations").mkdir()
+    (minimal_course / "translations" / "fr.xlf").write_bytes(bytes(store))
+    out = tmp_path / "dist"
+    result = build_edition(minimal_course, out, targets=("scorm12",))
+    assert not [w for w in result.warnings if w.code.startswith("W6")]
+    page = page_text(out / "minimal-course-fr-scorm12.zip")
+    assert ">«The three rules»</h" in page
+    assert '<p>Never swim alone.<sup class="footnote-ref">' in page
 
 
 def test_extract_is_deterministic(minimal_course):
