@@ -13,8 +13,9 @@ Inline Markdown becomes XLIFF inline elements, so that a translator's tool prote
 - a footnote mark, a code span, an autolink: `<ph>` holding the Markdown as written;
 - a hard line break: `<x ctype="lb"/>`.
 
-A translation is rebuilt from the codes of its own `<source>` (matched by id), so a translator
-may reorder them but cannot change a link's address; a missing, extra or repeated code is an error.
+A translation is rebuilt with the codes of the course's text (matched by id), so a translator
+may reorder them but cannot change a link's address; a missing, extra or repeated code is an error
+(for a translation already outdated, a warning, and the source text is used).
 
 Ids (documented in docs/translation.md) are built from author ids and the structure of the
 text, never from its words: `course/title`, `session-7-1/title`, `quiz/check-7-1/q-1/prompt`,
@@ -228,6 +229,9 @@ def to_markdown(pieces: Sequence[Piece], break_prefix: str = "") -> str:
             elif isinstance(p, tuple):
                 mark = "**" if p[0].ctype == "bold" else "*"
                 inner = walk(p[1])
+                if not inner.strip():  # emptied by the translator: nothing to emphasise
+                    out.append(inner)
+                    continue
                 # Emphasis must hug its words: spaces move outside the marks.
                 lead = " " if inner[:1] == " " else ""
                 trail = " " if inner[-1:] == " " and inner.strip() else ""
@@ -245,6 +249,27 @@ def to_markdown(pieces: Sequence[Piece], break_prefix: str = "") -> str:
     elif text[:1] in ("-", "+", "=", ":", ">"):
         text = "\\" + text
     return text
+
+
+_KEPT = ("em_open", "strong_open", "link_open", "image", "code_inline")
+
+
+def formatting_lost(pieces: Sequence[Piece], markdown: str) -> bool:
+    """True if `markdown` (made from `pieces`) would not show all of their emphasis, links,
+    images and code, e.g. `**"…"**word`, which Markdown does not read as bold."""
+    want: dict[str, int] = {}
+    for key, code in _flatten(pieces).items():
+        kind = {"italic": "em_open", "bold": "strong_open", "link": "link_open"}.get(code.ctype)
+        kind = {"image": "image", "x-code": "code_inline", "x-autolink": "link_open"}.get(
+            code.ctype, kind
+        )
+        if kind is not None and not key.startswith("ept:"):
+            want[kind] = want.get(kind, 0) + 1
+    got: dict[str, int] = {}
+    for tok in parser().parseInline(markdown, {})[0].children or []:
+        if tok.type in _KEPT:
+            got[tok.type] = got.get(tok.type, 0) + 1
+    return got != want
 
 
 # --------------------------------------------------------------------------- Markdown blocks
@@ -989,11 +1014,8 @@ def match_translations(
         if not seg.markdown:
             out.texts[seg.id] = " ".join(plain_text(pieces).split())
             continue
-        source = element_pieces(unit.source)
-        natives = _flatten(source)
-        problem = code_problem(source, pieces)
-        if problem is None and _flatten(seg.pieces).keys() != natives.keys() and not outdated:
-            problem = "its source's inline elements differ from the course's"
+        # Codes are rebuilt from the course as it is now (a link's current address), by id.
+        problem = code_problem(seg.pieces, pieces)
         if problem is not None:
             diag(
                 display,
@@ -1006,7 +1028,20 @@ def match_translations(
                 "and notes: keep each one exactly once, in any order",
             )
             continue
-        out.texts[seg.id] = to_markdown(_with_natives(pieces, natives), seg.break_prefix)
+        filled = _with_natives(pieces, _flatten(seg.pieces))
+        markdown = to_markdown(filled, seg.break_prefix)
+        if formatting_lost(filled, markdown):
+            diag(
+                display,
+                _line(target),
+                "E602",
+                f"translation of {seg.id} ({where}): Markdown cannot show its emphasis or links "
+                "as placed (a mark between a word and punctuation?)",
+                False,
+                hint="put a space or punctuation outside the <g> element, or move it",
+            )
+            continue
+        out.texts[seg.id] = markdown
     for ident, unit in units.items():
         if ident not in used:
             diag(

@@ -187,6 +187,33 @@ def _runs(elem: etree._Element) -> list[str]:
     return [words(r).strip(" .,:;") for r in runs if words(r).strip(" .,:;")]
 
 
+def test_a_translation_identical_to_the_source_changes_no_page(module7, tmp_path):
+    """Every text of Module 7 through XLIFF and back as it was: the same pages (but the
+    edition's id, and line breaks inside paragraphs), so rebuilding Markdown loses nothing."""
+    course = tmp_path / "course"
+    shutil.copytree(module7, course, ignore=shutil.ignore_patterns("translations"))
+    translated_course(course, "en", lambda text: text)
+    plain = build(BuildSettings(course, tmp_path / "a", targets=("scorm12",), mode="multi"))
+    edition = build(
+        BuildSettings(course, tmp_path / "b", targets=("scorm12",), mode="multi", language="en")
+    )
+    assert not edition.warnings
+    with (
+        zipfile.ZipFile(plain.outputs[0].path) as a,
+        zipfile.ZipFile(edition.outputs[0].path) as b,
+    ):
+        pages = [n for n in a.namelist() if n.endswith(".html")]
+        assert len(pages) > 10 and pages == [n for n in b.namelist() if n.endswith(".html")]
+        for name in pages:
+            before = a.read(name).decode()
+            after = (
+                b.read(name)
+                .decode()
+                .replace("drugs-security-organised-crime-en", "drugs-security-organised-crime")
+            )
+            assert words(before) == words(after), name
+
+
 def test_edition_metadata_and_interface_in_its_language(minimal_course, tmp_path):
     translated_course(minimal_course, "ar", lambda s: "ع " + s)
     out = tmp_path / "dist"
@@ -270,6 +297,33 @@ def test_broken_inline_elements_are_an_error_with_the_file_line(minimal_course, 
         result.stderr,
     ), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_markdown_typed_by_a_translator_stays_text(minimal_course, tmp_path):
+    translated_course(minimal_course)
+
+    def markdownish(target: etree._Element) -> None:
+        target.text = "2. *pas* [un lien](x.md) `code` | {#id} ::: note"
+
+    _set_target(minimal_course, "rules/h1/title", markdownish)
+    out = tmp_path / "dist"
+    build_edition(minimal_course, out, targets=("scorm12",))
+    page = page_text(out / "minimal-course-fr-scorm12.zip")
+    assert '">2. *pas* [un lien](x.md) `code` | {#id} ::: note</h' in html.unescape(page)
+
+
+def test_emphasis_markdown_cannot_show_is_an_error(minimal_course):
+    translated_course(minimal_course)
+
+    def glued(target: etree._Element) -> None:
+        g = target.find(X + "g")
+        g.text, g.tail = "“Nager à deux”", "ensemble"
+
+    _set_target(minimal_course, "rules/fn-buddy/p1", glued)
+    with pytest.raises(BuildFailed) as info:
+        validate(minimal_course, "course", language="fr")
+    assert [d.code for d in info.value.diagnostics] == ["E602"]
+    assert "cannot show its emphasis" in info.value.diagnostics[0].message
 
 
 def test_a_code_used_twice_or_unknown_is_an_error(minimal_course):
