@@ -413,13 +413,13 @@ def translate_extract(course: Path, language: str, output: Path | None) -> None:
 )
 def translate_update(course: Path, language: str, path: Path | None, output: Path | None) -> None:
     """Merge the course's current texts into a translation file, keeping its translations."""
-    from builder.translate import XliffError, merge, read_xliff, translation_path
+    from builder.translate import XliffError, load_xliff, merge, translation_path
 
     _check_language(language)
     extract = _extract(course)
     path = path or translation_path(course, language)
     try:
-        old = read_xliff(path.read_bytes())
+        old = load_xliff(path)
     except OSError as exc:
         click.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
         sys.exit(2)

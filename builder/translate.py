@@ -313,9 +313,12 @@ def _spans(lines: list[str], tok: Token, cursor: dict[int, int]) -> list[tuple[i
     return spans
 
 
-def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int]:
-    """Every inline text of a Markdown document, keyed `prefix/<anchor>/<kind><n>`; and how
-    many texts could not be carried (kept in the source language)."""
+Shape = list[tuple[str, str, str]]
+
+
+def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int, Shape]:
+    """Every inline text of a Markdown document, keyed `prefix/<anchor>/<kind><n>`; how many
+    texts could not be carried (kept in the source language); the document's block_shape."""
     env: dict[str, Any] = {}
     tokens = parser().parse(text, env)
     lines = text.split("\n")
@@ -380,7 +383,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int]:
         if parent == "heading_open" and not heading_id:
             keep = slugify(tok.content)
         blocks.append(Block(key, first, spans, list(tok.children), facilitator > 0, cont, keep))
-    return blocks, skipped
+    return blocks, skipped, _shape(tokens)
 
 
 def splice(text: str, blocks: Sequence[Block], replacements: dict[str, str]) -> str:
@@ -412,9 +415,12 @@ def splice(text: str, blocks: Sequence[Block], replacements: dict[str, str]) -> 
     return "\n".join(row for n, row in enumerate(lines) if n not in drop)
 
 
-def block_shape(text: str) -> list[tuple[str, str, str]]:
+def block_shape(text: str) -> Shape:
     """The block structure of a Markdown document (to check a translation kept it)."""
-    tokens = parser().parse(text, {})
+    return _shape(parser().parse(text, {}))
+
+
+def _shape(tokens: Sequence[Token]) -> Shape:
     return [(t.type, t.tag, t.info.strip()) for t in tokens if t.type != "inline"]
 
 
@@ -430,6 +436,8 @@ class Extract:
     source_language: str
     skipped: list[Diagnostic] = field(default_factory=list)
     """Texts whose inline Markdown cannot be carried (they stay in the source language)."""
+    bodies: dict[str, tuple[list[Block], Shape]] = field(default_factory=dict)
+    """Each Markdown text's blocks and shape, by id prefix (parsed once, for apply_texts)."""
 
     @property
     def segments(self) -> list[Segment]:
@@ -442,6 +450,7 @@ class _Collector:
         self.src, self.rel, self.display = src, rel, display
         self.out: list[Segment] = []
         self.skipped: list[Diagnostic] = []
+        self.bodies: dict[str, tuple[list[Block], Shape]] = {}
 
     def line(self, loc: tuple[str | int, ...]) -> int:
         return self.src.where(loc)[0] if self.src is not None else 1
@@ -470,11 +479,11 @@ class _Collector:
             Segment(ident, self.rel, self.display, self.line(loc), text, pieces, True, note)
         )
 
-    def body(self, prefix: str, text: str, first_line: int, note: str = "") -> list[Block]:
-        blocks, skipped = markdown_blocks(text, prefix)
+    def body(self, prefix: str, text: str, first_line: int, note: str = "") -> None:
+        blocks, skipped, shape = markdown_blocks(text, prefix)
+        self.bodies[prefix] = (blocks, shape)
         if skipped:
             self.skipped.append(_skipped(self.display, first_line, f"{prefix} ({skipped} text(s))"))
-        kept = []
         lines = text.split("\n")
         for block in blocks:
             try:
@@ -489,8 +498,6 @@ class _Collector:
             )
             seg.note, seg.break_prefix = why, block.break_prefix
             self.out.append(seg)
-            kept.append(block)
-        return kept
 
 
 def _skipped(display: str, line: int, ident: str) -> Diagnostic:
@@ -557,9 +564,11 @@ def extract_segments(course: Course, course_dir: Path, display_root: str | None 
     data = _data_files(tree)
     files: dict[str, list[Segment]] = {}
     skipped: list[Diagnostic] = []
+    bodies: dict[str, tuple[list[Block], Shape]] = {}
 
     def collect(c: _Collector) -> None:
         files.setdefault(c.rel, []).extend(c.out)
+        bodies.update(c.bodies)
         skipped.extend(c.skipped)
 
     c = _Collector(tree.course, "course.yaml", tree.display("course.yaml"))
@@ -593,7 +602,7 @@ def extract_segments(course: Course, course_dir: Path, display_root: str | None 
         c = _Collector(src, rel, src.display if src is not None else tree.display(rel))
         _dataset_segments(c, ds)
         collect(c)
-    return Extract(course, files, course.language, skipped)
+    return Extract(course, files, course.language, skipped, bodies)
 
 
 def _data_files(tree: SourceTree) -> dict[str, SourceFile]:
@@ -766,6 +775,13 @@ def read_xliff(data: bytes) -> etree._Element:
     if root.tag != _X + "xliff" or root.get("version") != "1.2":
         raise XliffError(f"not an XLIFF 1.2 document (namespace {XLIFF_NS})", _line(root))
     return root
+
+
+def load_xliff(path: Path) -> etree._Element:
+    """read_xliff of a file, refusing one too large before reading it (OSError if unreadable)."""
+    if path.stat().st_size > MAX_XLIFF_BYTES:
+        raise XliffError(f"larger than {MAX_XLIFF_BYTES // (1024 * 1024)} MiB")
+    return read_xliff(path.read_bytes())
 
 
 def read_units(root: etree._Element) -> dict[str, TransUnit]:
@@ -1067,9 +1083,7 @@ def translate_course(
             [Diagnostic(display, 1, 1, "E601", f"'{language}' is not a language tag")]
         )
     try:
-        if path.stat().st_size > MAX_XLIFF_BYTES:
-            raise XliffError(f"larger than {MAX_XLIFF_BYTES // (1024 * 1024)} MiB")
-        root = read_xliff(path.read_bytes())
+        root = load_xliff(path)
     except FileNotFoundError:
         raise BuildFailed(
             [
@@ -1115,9 +1129,12 @@ def apply_texts(
         return texts.get(ident, value) if value else value
 
     def body(prefix: str, text: str, display_file: str, first_line: int) -> str:
-        blocks, _ = markdown_blocks(text, prefix)
+        if prefix in extract.bodies:
+            blocks, shape = extract.bodies[prefix]
+        else:
+            blocks, _, shape = markdown_blocks(text, prefix)
         new = splice(text, blocks, texts)
-        if new != text and block_shape(new) != block_shape(text):
+        if new != text and block_shape(new) != shape:
             diags.append(
                 Diagnostic(
                     display_file,
