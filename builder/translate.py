@@ -302,6 +302,9 @@ def _spans(lines: list[str], tok: Token, cursor: dict[int, int]) -> list[tuple[i
         part = part.strip()
         while at < max(end, start + 1) and at < len(lines):
             col = lines[at].find(part, cursor.get(at, 0)) if part else -1
+            if col < 0 and "|" in part:  # a table cell's `\|` is `|` in its text
+                part = part.replace("|", "\\|")
+                col = lines[at].find(part, cursor.get(at, 0))
             if col >= 0:
                 spans.append((at, col, col + len(part)))
                 cursor[at] = col + len(part)
@@ -314,11 +317,14 @@ def _spans(lines: list[str], tok: Token, cursor: dict[int, int]) -> list[tuple[i
 
 
 Shape = list[tuple[str, str, str]]
+#: The kind of a text by the block it is in (in ids); anything else is a paragraph, `p`.
+_KINDS = {"heading_open": "title", "th_open": "cell", "td_open": "cell", "dt_open": "term"}
 
 
-def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int, Shape]:
-    """Every inline text of a Markdown document, keyed `prefix/<anchor>/<kind><n>`; how many
-    texts could not be carried (kept in the source language); the document's block_shape."""
+def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], list[int], Shape]:
+    """Every inline text of a Markdown document, keyed `prefix/<anchor>/<kind><n>`; the lines
+    (0-based) of texts that could not be carried (kept in the source language); the document's
+    block_shape."""
     env: dict[str, Any] = {}
     tokens = parser().parse(text, env)
     lines = text.split("\n")
@@ -330,7 +336,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int, Shape]:
     facilitator = 0
     parents: list[str] = []
     cursor: dict[int, int] = {}
-    skipped = 0
+    skipped: list[int] = []
     heading_id = False
     for tok in tokens:
         if tok.type == _OPEN:
@@ -358,20 +364,17 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], int, Shape]:
         if tok.type != "inline" or not tok.children or not tok.content.strip():
             continue
         parent = parents[-1] if parents else ""
-        kind = {"heading_open": "title", "th_open": "cell", "td_open": "cell", "dt_open": "term"}
-        base = kind.get(parent, "p")
+        base = _KINDS.get(parent, "p")
         if facilitator:
             base = "fac-" + base
         counts[base] = counts.get(base, 0) + 1
-        key = f"{prefix}/{anchor}/{base}"
-        if base.endswith("title") and counts[base] == 1:
-            pass
-        else:
-            key += str(counts[base])
+        # A heading is the one title of its anchor: `…/h2/title`, not `…/h2/title1`.
+        first_title = base.endswith("title") and counts[base] == 1
+        key = f"{prefix}/{anchor}/{base}" + ("" if first_title else str(counts[base]))
         try:
             spans = _spans(lines, tok, cursor)
         except _Unsupported:
-            skipped += 1
+            skipped.append(tok.map[0] if tok.map else 0)
             continue
         first = spans[0][0]
         if len(spans) > 1:
@@ -482,8 +485,8 @@ class _Collector:
     def body(self, prefix: str, text: str, first_line: int, note: str = "") -> None:
         blocks, skipped, shape = markdown_blocks(text, prefix)
         self.bodies[prefix] = (blocks, shape)
-        if skipped:
-            self.skipped.append(_skipped(self.display, first_line, f"{prefix} ({skipped} text(s))"))
+        for line in skipped:
+            self.skipped.append(_skipped(self.display, first_line + line, "here"))
         lines = text.split("\n")
         for block in blocks:
             try:
@@ -506,7 +509,8 @@ def _skipped(display: str, line: int, ident: str) -> Diagnostic:
         line,
         1,
         "W605",
-        f"text {ident} uses Markdown that cannot be translated safely; it stays as written",
+        f"the text {ident} uses Markdown that a translation file cannot carry: it is not offered "
+        "for translation and stays as written",
         severity="warning",
     )
 

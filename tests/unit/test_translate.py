@@ -214,6 +214,63 @@ def test_a_translation_identical_to_the_source_changes_no_page(module7, tmp_path
             assert words(before) == words(after), name
 
 
+RICH = """
+{#rich}
+## Tables, quotes and lists
+
+| Rule | Why |
+|---|---|
+| Swim *with* a buddy | Help \\| is near |
+| Read the signs | They **warn** you |
+
+> A quotation that runs
+> over two lines, with a\\
+> hard break.
+
+1. First step,
+   continued on a second line.
+   - A nested item with `code`.
+
+Term
+: Its definition.
+
+::: note
+A note with a [link](#rich).
+:::
+"""
+
+
+def test_tables_quotes_lists_and_breaks_round_trip(minimal_course, tmp_path):
+    rules = minimal_course / "units" / "rules.md"
+    rules.write_text(rules.read_text() + RICH)
+    same = tmp_path / "same"
+    shutil.copytree(minimal_course, same)
+    translated_course(same, "en", lambda text: text)
+    translated_course(minimal_course, "fr")
+    pages = {}
+    for name, course, lang in (
+        ("en", same, "en"),
+        ("fr", minimal_course, "fr"),
+        ("src", same, None),
+    ):
+        result = build(BuildSettings(course, tmp_path / name, targets=("scorm12",), language=lang))
+        assert not result.warnings, result.warnings
+        pages[name] = page_text(result.outputs[0].path)
+
+    def part(page: str) -> str:
+        start = page.index('id="rules--rich"')
+        return words(page[start : page.index("</section>", start)])
+
+    assert part(pages["en"]) == part(pages["src"])
+    fr = part(pages["fr"])
+    for text in ("SWIM <em>WITH</em> A BUDDY", "HELP | IS NEAR", "THEY <strong>WARN</strong> YOU",
+                 "OVER TWO LINES, WITH A<br />", "HARD BREAK.", "FIRST STEP, CONTINUED ON A SECOND",
+                 "A NESTED ITEM WITH <code>code</code>.", "<dt>TERM</dt>", "ITS DEFINITION.",
+                 'A NOTE WITH A <a href="#rules--rich">LINK</a>.'):  # fmt: skip
+        assert text in fr, text
+    assert fr.count("<td") == 4 and fr.count("<li>") == 2 and fr.count("<blockquote>") == 1
+
+
 def test_edition_metadata_and_interface_in_its_language(minimal_course, tmp_path):
     translated_course(minimal_course, "ar", lambda s: "ع " + s)
     out = tmp_path / "dist"
