@@ -90,6 +90,10 @@ EN: dict[str, str] = {
     "facilitator.kind": "Kind",
     "facilitator.duration": "Duration",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Workshop: {n} minutes",
+    "facilitator.timing": "The running order times the workshop sessions: {workshop} minutes. The "
+    "self-paced course also counts the handouts and the final assessment ({extra} minutes): "
+    "{total} minutes in all, the learning time the packages give the LMS.",
 }
 
 FR: dict[str, str] = {
@@ -175,6 +179,10 @@ FR: dict[str, str] = {
     "facilitator.kind": "Type",
     "facilitator.duration": "Durée",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Atelier : {n} minutes",
+    "facilitator.timing": "Le déroulé minute les séances de l'atelier : {workshop} minutes. Le "
+    "cours en autonomie compte aussi les documents et l'évaluation finale ({extra} minutes) : "
+    "{total} minutes en tout, la durée d'apprentissage que les paquets donnent au LMS.",
 }
 
 ES: dict[str, str] = {
@@ -260,6 +268,10 @@ ES: dict[str, str] = {
     "facilitator.kind": "Tipo",
     "facilitator.duration": "Duración",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Taller: {n} minutos",
+    "facilitator.timing": "El programa cronometra las sesiones del taller: {workshop} minutos. El "
+    "curso en autonomía cuenta además los materiales y la evaluación final ({extra} minutos): "
+    "{total} minutos en total, el tiempo de aprendizaje que los paquetes indican a la plataforma.",
 }
 
 PT: dict[str, str] = {
@@ -345,6 +357,10 @@ PT: dict[str, str] = {
     "facilitator.kind": "Tipo",
     "facilitator.duration": "Duração",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Oficina: {n} minutos",
+    "facilitator.timing": "O programa cronometra as sessões da oficina: {workshop} minutos. O "
+    "curso individual conta também os materiais de apoio e a avaliação final ({extra} minutos): "
+    "{total} minutos no total, o tempo de aprendizagem que os pacotes indicam à plataforma.",
 }
 
 AR: dict[str, str] = {
@@ -428,6 +444,10 @@ AR: dict[str, str] = {
     "facilitator.kind": "النوع",
     "facilitator.duration": "المدة",
     "facilitator.total": "المجموع",
+    "facilitator.workshop": "ورشة العمل: {n} دقيقة",
+    "facilitator.timing": "يحدد ترتيب الجلسات توقيت جلسات ورشة العمل: {workshop} دقيقة. وتحتسب "
+    "الدورة الذاتية أيضًا المواد المطبوعة والتقييم النهائي ({extra} دقيقة): {total} دقيقة في "
+    "المجموع، وهو وقت التعلّم الذي تبلغه الحزم لنظام إدارة التعلّم.",
 }
 
 #: Shipped interface languages, by primary language subtag. Every catalogue has every key of EN

@@ -40,7 +40,7 @@ from markdown_it.token import Token
 
 from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
-from builder.markdown import CONTAINER, parser, slugify
+from builder.markdown import CONTAINER, EDITOR, parser, slugify
 from builder.model import Course, DataSet, Quiz
 from builder.sources import SourceFile, SourceTree, load_sources, load_yaml_file
 
@@ -338,13 +338,17 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], list[int], Sha
     cursor: dict[int, int] = {}
     skipped: list[int] = []
     heading_id = False
+    editor = 0
     for tok in tokens:
         if tok.type == _OPEN:
             name = tok.info.strip().split(" ", 1)[0]
             facilitator += name == "facilitator"
+            editor += name == EDITOR
             parents.append(name)
-        elif tok.type == _CLOSE:
-            facilitator -= parents.pop() == "facilitator" if parents else 0
+        elif tok.type == _CLOSE and parents:
+            name = parents.pop()
+            facilitator -= name == "facilitator"
+            editor -= name == EDITOR
         elif tok.type in ("footnote_reference_open", "footnote_open"):
             saved.append((anchor, counts))
             anchor, counts = f"fn-{tok.meta.get('label', '')}", {}
@@ -361,8 +365,8 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], list[int], Sha
             parents.append(tok.type)
         elif tok.nesting == -1 and parents:
             parents.pop()
-        if tok.type != "inline" or not tok.children or not tok.content.strip():
-            continue
+        if tok.type != "inline" or not tok.children or not tok.content.strip() or editor:
+            continue  # (an editor's note is never published, so never translated)
         parent = parents[-1] if parents else ""
         base = _KINDS.get(parent, "p")
         if facilitator:
@@ -587,6 +591,12 @@ def extract_segments(course: Course, course_dir: Path, display_root: str | None 
         c.body("course/introduction", course.introduction, c.line(("introduction",)))
     c.plain("course/credits/source", course.credits.source, ("credits", "source"))
     c.plain("course/credits/licence", course.credits.licence, ("credits", "licence"))
+    c.plain(
+        "course/credits/distribution",
+        course.credits.distribution,
+        ("credits", "distribution"),
+        "for distributors: package metadata and facilitator's edition",
+    )
     collect(c)
     for unit in course.units:
         c = _Collector(tree.units.get(unit.file), unit.file, unit.source)
@@ -1189,6 +1199,7 @@ def apply_texts(
         update={
             "source": get("course/credits/source", course.credits.source),
             "licence": get("course/credits/licence", course.credits.licence),
+            "distribution": get("course/credits/distribution", course.credits.distribution),
         }
     )
     translated = course.model_copy(

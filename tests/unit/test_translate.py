@@ -121,6 +121,15 @@ def test_ids_do_not_depend_on_words_or_on_text_elsewhere(minimal_course):
     assert text.startswith("Always read the signs.")
 
 
+def test_editor_notes_are_not_offered_for_translation(minimal_course):
+    before = units_of(extract_file(minimal_course))
+    rules = minimal_course / "units" / "rules.md"
+    edit_text(rules, "## Rule two\n", "## Rule two\n\n::: editor\nCheck the wording.\n:::\n")
+    after = units_of(extract_file(minimal_course))
+    assert set(after) == set(before)
+    assert not [i for i, tu in after.items() if "wording" in "".join(tu.itertext())]
+
+
 def test_module7_extract_counts(module7, tmp_path):
     out = tmp_path / "m7.xlf"
     result = run_cli("translate", "extract", str(module7), "--to", "fr", "-o", str(out))
