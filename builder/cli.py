@@ -270,10 +270,10 @@ def new(directory: Path, course_id: str | None, title: str | None, language: str
 )
 def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str) -> None:
     """Check any SCORM PACKAGE (zip) for what Moodle will do with it; exit 1 on failure."""
-    from builder.inspector import SchemasUnusable, format_report, inspect_package
+    from builder.inspector import SchemasUnusable, format_report, inspect_package, printable
 
     if not package.is_file():
-        raise click.BadParameter(f"{package} is not a file", param_hint="PACKAGE")
+        raise click.BadParameter(f"{printable(str(package))} is not a file", param_hint="PACKAGE")
     try:
         report = inspect_package(package, schemas)
     except SchemasUnusable as exc:
