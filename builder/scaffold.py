@@ -12,11 +12,17 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 TEMPLATE = Path(__file__).parent / "scaffold_course"
 _ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+#: Unicode categories a title may not hold: controls, surrogates, private use, unassigned, and
+#: line and paragraph separators.
+_REFUSED = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+#: Bidirectional embeddings, overrides and isolates: they can make text read in another order.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class ScaffoldError(Exception):
@@ -27,14 +33,15 @@ def _title_problem(name: str) -> str | None:
     """Why `name` cannot be a course title, or None.
 
     Arguments arrive from the terminal: bytes that are not UTF-8 come as lone surrogates, which
-    no file can hold, and a control or formatting character would reach every page and manifest.
+    no file can hold, and a control character, line break or bidirectional override would reach
+    every page and manifest. Spaces of every kind, joiners and marks that scripts need are kept.
     """
     if not 1 <= len(name) <= 255:
         return "the title must have 1 to 255 characters"
     for position, char in enumerate(name, 1):
         if "\udc80" <= char <= "\udcff":
             return "the title is not UTF-8 text: check the terminal's character encoding"
-        if not char.isprintable():
+        if unicodedata.category(char) in _REFUSED or char in _BIDI_CONTROLS:
             return (
                 f"the title must be one line of printable text: character {position} is "
                 f"U+{ord(char):04X}, a control or formatting character"

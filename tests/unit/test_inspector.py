@@ -12,6 +12,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from builder.inspector import SchemasUnusable, format_report, inspect_package, printable
 from builder.pipeline import BuildSettings, build
@@ -389,8 +391,12 @@ def test_truncated_and_randomly_damaged_zips_never_raise(tmp_path):
 
 
 ENTITY = '<?xml version="1.0"?>\n<!DOCTYPE manifest [<!ENTITY who "the team">]>\n'
+needs_schemas = pytest.mark.skipif(
+    not (SCHEMAS / "drivers").is_dir(), reason=f"the official SCORM schemas are not at {SCHEMAS}"
+)
 
 
+@needs_schemas
 @pytest.mark.parametrize("version", ["1.2", "2004"])
 def test_schemas_check_a_manifest_with_internal_entities(tmp_path, version):
     if version == "1.2":
@@ -412,6 +418,7 @@ def test_schemas_check_a_manifest_with_internal_entities(tmp_path, version):
     assert "warning[I310]" in proc.stdout
 
 
+@needs_schemas
 def test_an_entity_where_the_schema_wants_a_value_is_a_schema_error(tmp_path):
     manifest = ENTITY + manifest12().split("?>", 1)[1].replace(
         "<schemaversion>1.2</schemaversion>", "<schemaversion>&who;</schemaversion>"
@@ -570,6 +577,13 @@ def test_text_output_escapes_every_non_printable_character(tmp_path):
     assert f"stray{NASTY}.txt" in data["unlisted"]  # JSON keeps the real name, escaped by JSON
     proc = run(str(tmp_path / "gone\x1b[2J.zip"))
     assert proc.returncode == 2 and "\x1b" not in proc.stderr and "gone\\x1b[2J" in proc.stderr
+
+
+@given(st.text(st.characters(exclude_categories=()), max_size=30))
+def test_printable_output_is_always_printable_and_keeps_printable_text(text):
+    shown = printable(text)
+    assert shown.isprintable()
+    assert (shown == text) is text.isprintable()
 
 
 def unix_entry(name: str, kind: int) -> zipfile.ZipInfo:

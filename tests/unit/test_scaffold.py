@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.inspector import inspect_package
+from builder.pipeline import validate
 from builder.scaffold import ScaffoldError, course_id_for, scaffold_course
 from tests.conftest import REPO, SCHEMAS, cli_command, run_cli
 
@@ -100,7 +105,10 @@ def test_refuses_a_non_empty_folder_and_bad_values(tmp_path):
         ("Null\x00", "U+0000"),
         ("Line\u2028separator", "U+2028"),
         ("Right\u202eto left", "U+202E"),
-        ("Soft\xadhyphen", "U+00AD"),
+        ("Isolate\u2066d", "U+2066"),
+        ("Private\ue000use", "U+E000"),
+        ("Not\ufffea character", "U+FFFE"),
+        ("C1\x9bcontrol", "U+009B"),
         ("caf\udce9", "not UTF-8"),  # b'caf\xe9' (Latin-1) read from the command line
         ("   ", "1 to 255 characters"),
         ("x" * 256, "1 to 255 characters"),
@@ -135,7 +143,16 @@ def test_new_refuses_ids_and_languages_with_a_line_break_or_control(tmp_path, op
 
 
 @pytest.mark.parametrize(
-    "title", ["Sécurité – niveau 1", "水の安全", "Safety 🚒 first", "a: b # c"]
+    "title",
+    [
+        "Sécurité – niveau 1",
+        "Sécurité\u00a0: niveau\u202f2",  # French spacing: no-break spaces
+        "水の安全",
+        "Safety 👩\u200d🚒 first",  # an emoji joined with a zero-width joiner
+        "می\u200cخواهم",  # Persian needs the zero-width non-joiner
+        "Soft\xadhyphen",
+        'a: b # c, "quoted" \\ {braces} [list] & *star !tag |pipe >fold %',
+    ],
 )
 def test_titles_in_any_script_and_with_yaml_signs_are_kept(tmp_path, title):
     scaffold_course(tmp_path / "c", title=title)
@@ -152,3 +169,30 @@ def test_a_folder_name_that_is_not_utf8_still_gives_a_course(tmp_path):
     [made] = list(tmp_path.iterdir())
     data = yaml.safe_load((made / "course.yaml").read_text(encoding="utf-8"))
     assert data["id"] == "cours-t" and data["title"] == "Cours t"
+
+
+# Any text at all, lone surrogates (from bytes that were not UTF-8) included.
+any_text = st.text(
+    st.one_of(
+        st.characters(exclude_categories=()),
+        st.sampled_from([chr(c) for c in range(0xDC80, 0xDD00)]),
+    ),
+    min_size=1,  # an empty title means "from the id"
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=any_text)
+def test_any_title_gives_a_valid_course_or_a_usage_error(title):
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = Path(tmp) / "c"
+        try:
+            scaffold_course(dest, title=title)
+        except ScaffoldError as exc:
+            assert str(exc).startswith("the title")
+            assert list(Path(tmp).iterdir()) == []
+            return
+        data = yaml.safe_load((dest / "course.yaml").read_text(encoding="utf-8"))
+        assert data["title"] == title.strip()
+        validate(dest, "c")  # raises BuildFailed if the course is not valid
