@@ -306,7 +306,7 @@ class Preview:
                     if self._identity() != watched:
                         break
             except (OSError, RuntimeError):
-                pass
+                self._watching.set()  # start() need not wait: the watcher tries again later
             self._stop.wait(WATCH_RETRY_SECONDS)
 
     def _identity(self) -> tuple[int, int] | None:

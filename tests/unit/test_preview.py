@@ -291,3 +291,20 @@ def test_a_port_in_use_leaves_no_temporary_folder(tmp_path, monkeypatch):
         with pytest.raises(OSError):
             Preview(FIXTURES / "minimal", port=taken.getsockname()[1])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("HEAD", "/%00", 400), ("HEAD", "/__build", 200), ("POST", "/__build", 501),
+     ("PUT", "/content/scorm12/index.html", 501), ("GET", "not-a-path", 404)],
+)  # fmt: skip
+def test_other_methods_and_forms_print_nothing(served, capfd, method, path, status):
+    preview = served[0]
+    conn = http.client.HTTPConnection("127.0.0.1", preview.server.server_port, timeout=10)
+    conn.request(method, path)
+    res = conn.getresponse()
+    body = res.read()
+    conn.close()
+    assert res.status == status
+    assert b"minimal-course" not in body  # HEAD has no body; the others are refused
+    assert capfd.readouterr() == ("", "")
