@@ -872,7 +872,12 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
     """Inspect a SCORM zip; raise SchemasUnusable if `schemas` cannot be loaded."""
     report = Report(package=str(path))
     try:
-        report.size = path.stat().st_size
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):  # a FIFO or a device would block or never end
+            report.add("error", "I101", "the package is not a regular file")
+            report.schema = "not applicable"
+            return report
+        report.size = found.st_size
         zf = zipfile.ZipFile(path)
     except ZIP_READ_ERRORS as exc:
         report.add("error", "I101", f"cannot read the package as a zip file: {exc}")

@@ -614,3 +614,41 @@ def test_symbolic_links_and_special_files_in_the_zip_are_errors(tmp_path):
     assert report.unlisted == ["media/dos.txt", "media/ok.txt"]
     lines = run(str(path)).stdout
     assert "media/passwd: error[I109]" in lines
+
+
+def fifo_package(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def device_package(path: Path) -> Path:
+    path.symlink_to("/dev/zero")
+    return path
+
+
+def folder_package(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("make", [fifo_package, device_package, folder_package])
+def test_a_package_that_is_not_a_regular_file_is_a_usage_error_at_once(tmp_path, make):
+    package = make(tmp_path / "p.zip")
+    if make is not folder_package:
+        report = inspect_package(package)
+        assert [f.code for f in report.findings] == ["I101"] and not report.ok()
+    proc = subprocess.run(
+        cli_command("inspect", str(package)), capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "p.zip" in proc.stderr
+
+
+def test_a_schemas_argument_that_is_not_a_folder_is_a_usage_error(tmp_path, our_packages):
+    fifo = tmp_path / "schemas"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        cli_command("inspect", str(our_packages["scorm12"]), "--schemas", str(fifo)),
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "schemas" in proc.stderr
