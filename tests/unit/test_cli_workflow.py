@@ -129,19 +129,32 @@ def test_help_stays_fast_by_importing_lazily():
         assert command in proc.stdout
 
 
-def test_preview_command_serves_until_interrupted(minimal_course):
+def preview_process(course: Path, tmp: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """A running `preview` (temporary folders in `tmp` if given) and its address.
+
+    The address line is awaited for 60 s at most: a preview that never starts fails the test.
+    """
+    env = unbuffered() | ({"TMPDIR": str(tmp)} if tmp is not None else {})
     proc = subprocess.Popen(
-        cli_command("preview", str(minimal_course), "--port", "0"),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=unbuffered(),
+        cli_command("preview", str(course), "--port", "0"),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline() if ready else ""
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    if not match:
+        proc.kill()
+        raise AssertionError(line + proc.communicate(timeout=30)[1])
+    return proc, match.group(0)
+
+
+def test_preview_command_serves_until_interrupted(minimal_course):
+    proc, url = preview_process(minimal_course)
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert match, line + proc.stderr.read()
-        with urllib.request.urlopen(match.group(0) + "__build", timeout=10) as res:
+        with urllib.request.urlopen(url + "__build", timeout=10) as res:
             info = json.load(res)
         assert info["ok"] is True
-        with urllib.request.urlopen(match.group(0), timeout=10) as res:
+        with urllib.request.urlopen(url, timeout=10) as res:
             assert b"LMS simulator" in res.read()
     finally:
         proc.send_signal(signal.SIGINT)
@@ -168,21 +181,6 @@ def test_a_course_that_is_not_there_exits_1_for_every_command(tmp_path, case):
         assert proc.stderr.splitlines()[0] == expected, command
         assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert not (tmp_path / "d").exists()
-
-
-def preview_process(course: Path, tmp: Path) -> tuple[subprocess.Popen[str], str]:
-    """A running `preview` whose temporary folders go to `tmp`, and its address."""
-    proc = subprocess.Popen(
-        cli_command("preview", str(course), "--port", "0"),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**unbuffered(), "TMPDIR": str(tmp)},
-    )  # fmt: skip
-    line = proc.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    if not match:
-        proc.kill()
-        raise AssertionError(line + proc.communicate(timeout=30)[1])
-    return proc, match.group(0)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
