@@ -205,7 +205,7 @@ def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> No
         # The same diagnostic and exit code as build and validate: nothing to preview here.
         from builder.sources import load_sources
 
-        _print_diagnostics(load_sources(course, _display_root(course), parse=False).diagnostics)
+        _print_diagnostics(load_sources(course, _display_root(course)).diagnostics)
         sys.exit(1)
 
     def report(state: BuildState) -> None:
