@@ -742,35 +742,30 @@ class _SchemaFolder(etree.Resolver):
         if parts is None or parts.scheme not in ("", "file") or parts.netloc:
             raise SchemasUnusable(f"a schema refers to {url!r}, outside the schema folder")
         path = Path(unquote(parts.path))
-        shown = self._shown(path)
-        if not Path(os.path.realpath(path)).is_relative_to(self.folder):
+        shown = printable(str(path))
+        real = os.path.realpath(path)
+        if not Path(real).is_relative_to(self.folder):
             raise SchemasUnusable(f"{shown} is outside the schema folder (a link?)")
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            # Non-blocking: opening a FIFO must not wait for a writer (fstat then refuses it).
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except (OSError, ValueError) as exc:
             raise SchemasUnusable(f"cannot read {shown}: {getattr(exc, 'strerror', exc)}") from exc
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise SchemasUnusable(f"{shown} is not a regular file")
-            if info.st_size > MAX_SCHEMA_FILE:
-                raise SchemasUnusable(f"{shown} is larger than {MAX_SCHEMA_FILE} bytes")
-            self.total += info.st_size
-            if self.total > MAX_SCHEMA_TOTAL:
-                raise SchemasUnusable(
-                    f"the schema files add up to more than {MAX_SCHEMA_TOTAL} bytes"
-                )
-            with os.fdopen(fd, "rb") as handle:
-                fd = -1
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise SchemasUnusable(f"{shown} is not a regular file")
+                if info.st_size > MAX_SCHEMA_FILE:
+                    raise SchemasUnusable(f"{shown} is larger than {MAX_SCHEMA_FILE} bytes")
+                self.total += info.st_size
+                if self.total > MAX_SCHEMA_TOTAL:
+                    raise SchemasUnusable(
+                        f"the schema files add up to more than {MAX_SCHEMA_TOTAL} bytes"
+                    )
                 return handle.read(MAX_SCHEMA_FILE + 1)[:MAX_SCHEMA_FILE]
-        except OSError as exc:
-            raise SchemasUnusable(f"cannot read {shown}: {exc.strerror}") from exc
-        finally:
-            if fd >= 0:
-                os.close(fd)
-
-    def _shown(self, path: Path) -> str:
-        return printable(str(path))
+            except OSError as exc:
+                raise SchemasUnusable(f"cannot read {shown}: {exc.strerror}") from exc
 
     # lxml passes a context (the stubs leave it out).
     def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
@@ -778,7 +773,7 @@ class _SchemaFolder(etree.Resolver):
             data = self.read(system_url)
         except SchemasUnusable as exc:
             self.problem = self.problem or str(exc)
-            data = b"<refused/>"  # not a schema: the import fails and load_schema reports why
+            data = b"<refused/>"  # not a schema: the import fails, and _schema says why
         return self.resolve_string(data, context, base_url=system_url)
 
 
