@@ -219,9 +219,10 @@ def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> No
     def stop_on_signal(signum: int, _frame: object) -> None:
         raise _Stopped(signum)
 
-    # SIGTERM (kill, a service manager) and SIGHUP (the terminal closed) end the preview as
-    # Ctrl+C does: through `finally`, which deletes the temporary builds.
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # SIGTERM (kill, a service manager) and SIGHUP (the terminal closed; not on Windows) end the
+    # preview as Ctrl+C does: through `finally`, which deletes the temporary builds.
+    stopping = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    for signum in stopping:
         signal.signal(signum, stop_on_signal)
     server: Preview | None = None
     try:
@@ -247,7 +248,7 @@ def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> No
         click.echo("stopping", err=True)
     finally:
         # A second signal must not interrupt the clean-up.
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for signum in (signal.SIGINT, *stopping):
             signal.signal(signum, signal.SIG_IGN)
         if server is not None:
             server.stop()
