@@ -652,3 +652,27 @@ def test_a_schemas_argument_that_is_not_a_folder_is_a_usage_error(tmp_path, our_
         capture_output=True, text=True, timeout=60, cwd=REPO,
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "schemas" in proc.stderr
+
+
+def test_page_data_nested_beyond_any_stack_is_skipped(tmp_path):
+    deep = "[" * 200_000 + "]" * 200_000
+    page = f'<script type="application/json" id="course-data">{deep}</script>'
+    manifest = M2004.format(version="2004 4th Edition", sequencing="")
+    path = deflated(tmp_path / "p.zip", {"imsmanifest.xml": manifest, "index.html": page})
+    report = inspect_package(path)
+    assert report.ok() and report.version == "2004"
+
+
+def test_the_pages_read_for_the_runtime_check_are_bounded(tmp_path, monkeypatch):
+    from builder import inspector
+
+    reads = []
+    real_read = zipfile.ZipFile.read
+    monkeypatch.setattr(
+        zipfile.ZipFile, "read", lambda zf, name, *a: reads.append(name) or real_read(zf, name, *a)
+    )
+    monkeypatch.setattr(inspector, "MAX_RUNTIME_READ", 3_000)
+    pages = {f"p{n}.html": "x" * 1_000 for n in range(10)}
+    path = deflated(tmp_path / "p.zip", {"imsmanifest.xml": manifest12(), **pages})
+    inspect_package(path)
+    assert len([r for r in reads if str(getattr(r, "filename", r)).endswith(".html")]) == 3
