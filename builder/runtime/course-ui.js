@@ -85,7 +85,7 @@
       bar.value = Math.round((done / unitIds.length) * 100);
       text.textContent = fmt("progress.text", { done: done, total: unitIds.length });
     }
-    if (SINGLE) showCompletion(false);
+    if (SINGLE) showCompletion();
   }
   function show(section, target, moveFocus) {
     if (section !== current) {
@@ -169,7 +169,7 @@
     return passed || (state.attempts > 0 && tracker.attemptsLeft(assessmentQuiz) === 0);
   }
   /* The panel shows on the overview and on the last unit (after its check, if any). */
-  function showCompletion(moveFocus) {
+  function showCompletion() {
     if (!completion || !current) return;
     var last = current.id === unitIds[unitIds.length - 1] ||
       (assessmentUnit && current.id === assessmentUnit.id);
@@ -189,7 +189,6 @@
       score.textContent = fmt("completion.score", { score: tracker.quiz(assessmentQuiz.id).best,
         pass: tracker.passMark(assessmentQuiz) });
     }
-    if (moveFocus) focusOn($("h2", completion));
   }
   if (completion) {
     $("[data-completion-review]", completion).addEventListener("click", function () {
@@ -434,11 +433,9 @@
         afterChange();
         return;
       }
-      var wasDone = courseDone();
       tracker.quizSubmitted(quiz.id, results, score());
       review(true);
-      afterChange();
-      if (!wasDone && courseDone()) showCompletion(true);
+      afterChange();  // the completion panel, if this made the course complete, follows the quiz
     }
     if (retry) {
       retry.addEventListener("click", function () {
