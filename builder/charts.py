@@ -17,13 +17,13 @@ SVG_NS = "http://www.w3.org/2000/svg"
 #: A narrow drawing: each label sits above its bar, so the chart stays legible when a phone
 #: shows it at about 300 px (the stylesheet never lets it shrink below that; it scrolls instead).
 WIDTH = 360
-LINE = 20
+LINE = 21
 BAR = 18
 GAP = 12
 TOP = 4
 #: Rough advance of one character at FONT_SIZE, to wrap text without a font at hand.
-CHAR_WIDTH = 8.6
-FONT_SIZE = "16"
+CHAR_WIDTH = 9.3
+FONT_SIZE = "17"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK = "#1b1f24"
 MUTED = "#4a5360"
@@ -132,7 +132,7 @@ def chart_svg(ds: DataSet, prefix: str) -> str:
         stroke_width="1",
     )
     measure = _wrap(ds.measure, WIDTH)
-    _text_lines(svg, measure, y + LINE - 4, fill=MUTED, font_size="15")
+    _text_lines(svg, measure, y + LINE - 4, fill=MUTED, font_size="16")
     height = y + LINE * len(measure) + 4
     svg.set("viewBox", f"0 0 {WIDTH} {_num(height)}")
     svg.set("width", str(WIDTH))

@@ -99,7 +99,7 @@ def screenshot(lms: Lms, name: str) -> None:
     folder = os.environ.get("SCORM_BUILDER_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        lms.page.screenshot(path=str(Path(folder) / f"{name}.png"))
+        lms.page.locator("#sco").screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
 @pytest.mark.parametrize("mode", ["single", "multi"])
@@ -134,6 +134,8 @@ def test_module7_layout(lms: Lms, packages: Any, mode: str, size: str) -> None:
     open_unit(lms, package, CHART_UNIT)
     unit = next(u for u in lms.course_data()["units"] if u["id"] == CHART_UNIT)
     lms.answer_quiz(unit["quiz"])
+    lms.frame.evaluate("document.querySelectorAll('figure.chart')[1].scrollIntoView()")
+    screenshot(lms, f"{size}-{mode}-chart")
     found = charts(lms)
     assert len(found) == 5, "every data set's chart is open"
     for chart in found:
@@ -159,6 +161,7 @@ def test_contents_are_a_drawer_when_narrow_and_a_sidebar_when_wide(
     toggle.click()
     assert toc.is_visible() and toggle.get_attribute("aria-expanded") == "true"
     assert lms.frame.evaluate("document.activeElement.closest('nav') !== null")
+    screenshot(lms, f"{size}-contents")
     assert axe_violations(lms) == [], f"{size}, contents open"
     lms.page.keyboard.press("Escape")
     assert toc.is_hidden()
