@@ -148,6 +148,10 @@
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape") closeContents(true);
     });
+    // A click beside the open drawer (on the dimmed page) closes it.
+    document.addEventListener("click", function (e) {
+      if (!e.target.closest("nav.toc, [data-toc-toggle]")) closeContents(false);
+    });
     // A link chosen in the drawer closes it, even when it leads to the page on screen.
     $$("nav a").forEach(function (a) {
       a.addEventListener("click", function () { closeContents(false); });

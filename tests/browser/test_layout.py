@@ -166,6 +166,9 @@ def test_contents_are_a_drawer_when_narrow_and_a_sidebar_when_wide(
     lms.page.keyboard.press("Escape")
     assert toc.is_hidden()
     assert lms.frame.evaluate("document.activeElement.hasAttribute('data-toc-toggle')")
+    toggle.click()
+    lms.page.mouse.click(geometry(lms)["width"] - 10, 400)  # on the dimmed page beside it
+    assert toc.is_hidden()
     lms.go_to(LONG_UNIT)  # opens the drawer and follows a link: the drawer closes behind it
     assert toc.is_hidden() and lms.visible_section() == LONG_UNIT
     lms.close()
