@@ -71,9 +71,7 @@ def _wrap(text: str, width: float) -> list[str]:
     return lines or [""]
 
 
-def _text_lines(
-    parent: etree._Element, lines: list[str], y: float, **attrs: str
-) -> etree._Element:
+def _text_lines(parent: etree._Element, lines: list[str], y: float, **attrs: str) -> etree._Element:
     """One `text` element; a second line and more as `tspan`s under the first."""
     node = _svg(parent, "text", lines[0] if len(lines) == 1 else None, x="0", y=_num(y), **attrs)
     if len(lines) > 1:
