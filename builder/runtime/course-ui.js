@@ -376,6 +376,7 @@
     form.addEventListener("change", function (e) {
       var item = itemOf(e.target);
       if (item && !reviewing) save(item);
+      if (item && confirm) confirm.hidden = true;  // its count of blank questions is out of date
     });
     form.addEventListener("input", function (e) {
       var item = itemOf(e.target);
@@ -392,7 +393,7 @@
     function unanswered() {
       return items.filter(function (i) {
         return i.q.points > 0 && !hasAnswer(getResponse(i));
-      }).length;
+      });
     }
     if (confirm) {
       $("[data-confirm-yes]", confirm).addEventListener("click", function () {
@@ -401,16 +402,14 @@
       });
       $("[data-confirm-no]", confirm).addEventListener("click", function () {
         confirm.hidden = true;
-        var blank = items.filter(function (i) {
-          return i.q.points > 0 && !hasAnswer(getResponse(i));
-        })[0];
+        var blank = unanswered()[0];
         if (blank) focusOn($("input, select, textarea", blank.el));
       });
     }
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (reviewing) return;
-      var blank = graded ? unanswered() : 0;
+      var blank = graded ? unanswered().length : 0;
       if (blank && confirm) {
         var total = items.filter(function (i) { return i.q.points > 0; }).length;
         $("[data-confirm-text]", confirm).textContent = fmt("unanswered", { n: blank, total: total });
