@@ -47,7 +47,7 @@ from builder.render import (
     unpack_unit,
 )
 from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
-from builder.validate import validate_course
+from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:
     from builder.cache import BuildCache, RenderCache
@@ -114,10 +114,31 @@ def _load(
     a hash standing for the course without its units' Markdown (SourceTree.metadata_key)."""
     tree = load_sources(course_dir, display_root, cache)
     data = _load_data(tree, cache)
-    course, warnings = validate_course(tree, data)
+    try:
+        course, warnings = validate_course(tree, data)
+    except CourseInvalid as exc:
+        raise BuildFailed(exc.diagnostics + _markdown_problems(exc.standin, course_dir)) from None
     if strict and warnings:
         raise BuildFailed(warnings)
     return course, warnings, tree.digests, tree.metadata_key(data)
+
+
+def _markdown_problems(standin: Course, course_dir: Path) -> list[Diagnostic]:
+    """The Markdown problems of the units of a course that has other errors: an error in
+    course.yaml must not hide the errors in the units until the next run."""
+    if not standin.units:
+        return []
+    try:
+        render_audiences(standin, course_dir, "single")
+    except BuildFailed as exc:
+        # Links, reveals and charts that name another unit, question or data set may only be
+        # broken because that one is: left to the next run.
+        return [d for d in exc.diagnostics if d.code not in _CROSS_REFERENCES]
+    return []
+
+
+#: Diagnostic codes of Markdown that refers to something defined elsewhere in the course.
+_CROSS_REFERENCES = frozenset(("E322", "E324", "E325"))
 
 
 def _load_cached(
@@ -359,9 +380,20 @@ def validate(
     """Every problem of a course, the facilitator's material included, without writing anything."""
     with _no_cyclic_gc():
         course, warnings = load_course(course_dir, display_root, strict)
-        rendered, _ = render_audiences(course, course_dir, course.packaging)
+        rendered, guide = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
-    return course, warnings
+    return course, _with_render_warnings(warnings, [rendered, guide], strict)
+
+
+def _with_render_warnings(
+    warnings: list[Diagnostic], rendered: Sequence[RenderedCourse], strict: bool
+) -> list[Diagnostic]:
+    """`warnings` and those the renderings found, once each; raise them if `strict`."""
+    found = [w for r in rendered for w in r.warnings]
+    found = [w for i, w in enumerate(found) if w not in found[:i] and w not in warnings]
+    if strict and found:
+        raise BuildFailed(found)
+    return sorted([*warnings, *found])
 
 
 def _shared_entries(
@@ -691,6 +723,7 @@ def _outputs(
         if FACILITATOR_TARGET in settings.targets:
             jobs.append(FACILITATOR_JOB)
         done = _render(course, settings.course_dir, jobs, render_cache)
+        result.warnings = _with_render_warnings(result.warnings, done, settings.strict)
         rendered = done[0]
         _check_media(rendered)
         _check_suspend_data(course, scorm, mode, cache, course_key)
