@@ -359,9 +359,10 @@ def _check_dataset(
 #: and `overview` the home and guide sections, `q` the prefix of question ids, `main` and
 #: the others elements of every page).
 RESERVED_IDS = frozenset(
-    "index home overview course-data course-strings main progress-label toc completion-title q".split(
-        " "
-    )
+    [
+        *("index", "home", "overview", "course-data", "course-strings", "main"),
+        *("progress-label", "toc", "completion-title", "q"),
+    ]
 )
 
 
