@@ -203,10 +203,10 @@ def media_throughput(course: Path, work: Path, times: int) -> tuple[Run, Run, fl
             PY,
             "-c",
             "import sys,time; from pathlib import Path;"
-            "from builder import pipeline, package, render;"
+            "from builder import outputs, pipeline, package, render;"
             "c=Path(sys.argv[1]); course,_=pipeline.load_course(c);"
             "r=render.render_units(course,c,'learner',course.packaging);"
-            "e=pipeline.package_entries(r,'scorm12',course.packaging);"
+            "e=outputs.package_entries(r,'scorm12',course.packaging);"
             "t=time.perf_counter(); package.write_package(e,Path(sys.argv[2]),0);"
             "print(time.perf_counter()-t)",
             str(course),
