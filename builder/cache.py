@@ -1,18 +1,20 @@
 """The build cache: bytes by key in `<out>/.cache/`, so that a rebuild redoes only what changed.
 
-Callers make each key with `key()` from everything the value depends on (content hashes); every
-key also covers the builder's own code and templates, so a new builder never reuses an old
-value. Each entry is one file named by its key; it starts with a header holding the key and the
-SHA-256 of the payload, and is used only if both match. A missing, damaged, truncated or foreign
-entry is a miss, so deleting or corrupting the cache only costs a slower build, never a
-different output. Values are bytes or JSON (`get_json`): nothing read from here is unpickled,
-unmarshalled or executed.
+Callers make each key with `key()` from everything the value depends on (content hashes); the
+first part of a key names its kind (parsed YAML, a unit's rendering, a page). The entries of
+one kind are kept in one file, `<kind>.pack`, rewritten whole when a build changed any of them
+(a file per entry costs more to create than a 1,000-session rebuild has to spend). Each entry
+carries the SHA-256 of the builder's code, its key and its payload, checked before the entry is
+used: a missing, damaged, truncated or foreign entry (or pack) is a miss, so deleting or
+corrupting the cache only costs a slower build, never a different output. Values are bytes or
+JSON (`get_json`): nothing read from here is unpickled, unmarshalled or executed.
 
 The cache writes only into a real folder of its own: `<out>/.cache` must be a folder (not a
 symlink) that the builder created and tagged (CACHEDIR.TAG), inside an output folder that is not
-a symlink either; entries are opened without following symlinks, relative to that folder, so a
+a symlink either; files are opened without following symlinks, relative to that folder, so a
 link planted anywhere in the path cannot redirect a write. Anything else means building
-without a cache. Only `pipeline` uses this module; it knows nothing of what the bytes mean.
+without a cache. Writes wait for `save`, which a build calls only once it has succeeded. Only
+`pipeline` uses this module; it knows nothing of what the bytes mean.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
+import struct
 import sys
 import time
 import zlib
@@ -32,17 +36,21 @@ CACHE_DIR = ".cache"
 TAG_FILE = "CACHEDIR.TAG"
 #: The standard cache-folder signature (backup tools skip the folder), then our own line.
 TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# scorm-builder build cache\n"
-#: Bump when the entry format changes.
+#: The first bytes of a pack file; bump the number when the format changes.
 MAGIC = b"scorm-builder cache 3\n"
-_HEADER = len(MAGIC) + 64  # magic, SHA-256 of the key name, SHA-256 of the payload
-#: A temporary entry older than this (seconds) belongs to a build that was killed.
+PACK_SUFFIX = ".pack"
+#: Each entry: key length, payload length, SHA-256 of (code, key, payload); then key, payload.
+_ENTRY = struct.Struct("<HI32s")
+#: A temporary file older than this (seconds) belongs to a build that was killed.
 STALE_SECONDS = 600
 _TMP_SUFFIX = ".scorm-builder.tmp"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_OPEN_DIR = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 #: Files earlier builder versions kept here, never read by this one (removed unread).
 _OLD_SUFFIXES = (".pickle", ".marshal")
+_KIND = re.compile(r"^[a-z0-9-]+$")
 
 
 def code_fingerprint(templates: Path) -> bytes:
@@ -75,10 +83,12 @@ def _library_fingerprint(name: str) -> bytes:
 
 
 def key(kind: str, *parts: bytes | str) -> str:
-    """An entry name: `kind` (letters, digits, '-') and a SHA-256 of `parts`.
+    """An entry's key: `kind` (lower-case letters, digits, '-') and a SHA-256 of `parts`.
 
     Each part is length-prefixed, so no two different lists of parts give the same hash.
     """
+    if not _KIND.match(kind):
+        raise ValueError(f"bad cache kind {kind!r}")
     h = hashlib.sha256()
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
@@ -93,17 +103,16 @@ class NotOurs(Exception):
 class Cache:
     """The entries of one output folder's cache (use `Cache.open`).
 
-    Reads go to the folder at once; writes wait in memory for `save`, which a build calls only
-    once it has succeeded, so a failed build writes nothing.
+    A kind's pack is read whole on first use. Writes wait in memory for `save`.
     """
 
     def __init__(self, out_dir: Path, folder_fd: int | None, code: bytes) -> None:
         self._out_dir = out_dir
         self._fd = folder_fd
         self._code = code
-        self._used: set[str] = set()
-        self._kinds: set[str] = set()
-        self._new: dict[str, bytes] = {}
+        self._packs: dict[str, dict[str, tuple[bytes, memoryview]]] = {}
+        self._used: dict[str, dict[str, bytes]] = {}
+        self._changed: set[str] = set()
 
     @classmethod
     def open(cls, out_dir: Path, code: bytes) -> Cache | None:
@@ -113,7 +122,7 @@ class Cache:
         `code` is the builder's fingerprint (code_fingerprint): part of every entry's check.
         """
         try:
-            out_fd = os.open(out_dir, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+            out_fd = os.open(out_dir, _OPEN_DIR)
         except FileNotFoundError:
             return cls(out_dir, None, code)
         except OSError:
@@ -127,33 +136,22 @@ class Cache:
 
     def get(self, name: str) -> bytes | None:
         """The payload stored under `name` (from `key`), if there is a good one."""
-        self._kinds.add(name.partition(".")[0])
-        self._used.add(name)
-        if self._fd is None:
+        kind = name.partition(".")[0]
+        used = self._used.setdefault(kind, {})
+        found = self._pack(kind).get(name)
+        if found is None:
             return None
-        try:
-            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=self._fd)
-        except OSError:
+        digest, payload = found
+        if digest != self._digest(name, payload):
             return None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                raw = fh.read()
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        payload = raw[_HEADER:]
-        if raw[:_HEADER] != self._header(name, payload):
-            return None
-        return payload
+        used[name] = data = bytes(payload)
+        return data
 
     def put(self, name: str, payload: bytes) -> None:
         """Keep `payload` under `name`, written by `save`."""
-        self._kinds.add(name.partition(".")[0])
-        self._used.add(name)
-        self._new[name] = payload
+        kind = name.partition(".")[0]
+        self._used.setdefault(kind, {})[name] = payload
+        self._changed.add(kind)
 
     def get_json(self, name: str) -> Any:
         """The JSON value stored under `name`, or None (missing, damaged or not JSON)."""
@@ -170,29 +168,22 @@ class Cache:
         self.put(name, json.dumps(value, separators=(",", ":")).encode())
 
     def save(self) -> None:
-        """Write the new entries; delete the entries of every kind this build used that it did
-        not use itself (older versions of what it made), and what killed builds and older
-        builder versions left. A cache that cannot be written only slows later builds."""
+        """Write the pack of every kind whose entries this build changed, holding the entries
+        it used (older versions of what it made are dropped); delete what killed builds and
+        older builder versions left. A cache that cannot be written only slows later builds."""
         try:
             if self._fd is None:
                 self._out_dir.mkdir(parents=True, exist_ok=True)
-                out_fd = os.open(self._out_dir, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+                out_fd = os.open(self._out_dir, _OPEN_DIR)
                 try:
                     self._fd = _own_folder(out_fd, create=True)
                 finally:
                     os.close(out_fd)
         except (OSError, NotOurs):
             return
-        if self._fd is None:
-            return
-        for name, payload in self._new.items():
-            self._write(name, payload)
-        self._new.clear()
-        for name in self._names():
-            kind = name.partition(".")[0]
-            if kind in self._kinds and name not in self._used:
-                with contextlib.suppress(OSError):
-                    os.unlink(name, dir_fd=self._fd)
+        for kind, used in self._used.items():
+            if kind in self._changed or used.keys() != self._pack(kind).keys():
+                self._write(kind + PACK_SUFFIX, used)
         self._remove_leftovers()
 
     def close(self) -> None:
@@ -201,22 +192,52 @@ class Cache:
             os.close(self._fd)
             self._fd = None
 
-    def _write(self, name: str, payload: bytes) -> None:
+    def _digest(self, name: str, payload: bytes | memoryview) -> bytes:
+        h = hashlib.sha256(self._code)
+        h.update(len(name).to_bytes(2, "little") + name.encode())
+        h.update(payload)
+        return h.digest()
+
+    def _pack(self, kind: str) -> dict[str, tuple[bytes, memoryview]]:
+        """The entries of a kind's pack as found (digests unchecked); empty if unreadable."""
+        pack = self._packs.get(kind)
+        if pack is None:
+            pack = self._packs[kind] = _parse(self._read(kind + PACK_SUFFIX))
+        return pack
+
+    def _read(self, name: str) -> bytes:
+        if self._fd is None:
+            return b""
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=self._fd)
+        except OSError:
+            return b""
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return b""
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read()
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
+
+    def _write(self, name: str, entries: dict[str, bytes]) -> None:
         tmp = f".{name}.{os.getpid()}{_TMP_SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _CLOEXEC
         try:
             fd = os.open(tmp, flags, 0o644, dir_fd=self._fd)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(self._header(name, payload))
-                fh.write(payload)
+            with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+                fh.write(MAGIC)
+                for entry, payload in sorted(entries.items()):
+                    raw = entry.encode()
+                    fh.write(_ENTRY.pack(len(raw), len(payload), self._digest(entry, payload)))
+                    fh.write(raw)
+                    fh.write(payload)
             os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=self._fd)
-
-    def _header(self, name: str, payload: bytes) -> bytes:
-        named = hashlib.sha256(self._code + name.encode()).digest()
-        return MAGIC + named + hashlib.sha256(payload).digest()
 
     def _names(self) -> list[str]:
         try:
@@ -225,7 +246,7 @@ class Cache:
             return []
 
     def _remove_leftovers(self) -> None:
-        """Delete stale temporary entries (named by `_write`, untouched for STALE_SECONDS: their
+        """Delete stale temporary files (named by `_write`, untouched for STALE_SECONDS: their
         build was killed) and files of older formats, all unread."""
         now = time.time()
         for name in self._names():
@@ -239,13 +260,36 @@ class Cache:
                     os.unlink(name, dir_fd=self._fd)
 
 
+def _parse(raw: bytes) -> dict[str, tuple[bytes, memoryview]]:
+    """A pack's entries by key: (the digest it claims, its payload); empty if not a pack, and
+    only the entries before any damage."""
+    entries: dict[str, tuple[bytes, memoryview]] = {}
+    if not raw.startswith(MAGIC):
+        return entries
+    view = memoryview(raw)
+    at = len(MAGIC)
+    while at + _ENTRY.size <= len(raw):
+        name_len, size, digest = _ENTRY.unpack_from(raw, at)
+        at += _ENTRY.size
+        end = at + name_len + size
+        if end > len(raw):
+            break
+        try:
+            name = raw[at : at + name_len].decode()
+        except UnicodeDecodeError:
+            break
+        entries[name] = (digest, view[at + name_len : end])
+        at = end
+    return entries
+
+
 def _own_folder(out_fd: int, create: bool) -> int | None:
     """A descriptor of `.cache` in the folder `out_fd`, if it is a real folder tagged as this
     builder's cache; with `create`, made so if missing. None: missing (not `create`)."""
     if create:
         with contextlib.suppress(FileExistsError):
             os.mkdir(CACHE_DIR, 0o755, dir_fd=out_fd)
-            fd = os.open(CACHE_DIR, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=out_fd)
+            fd = os.open(CACHE_DIR, _OPEN_DIR, dir_fd=out_fd)
             try:
                 _write_new(fd, ".gitignore", b"*\n")
                 _write_new(fd, TAG_FILE, TAG)
@@ -254,7 +298,7 @@ def _own_folder(out_fd: int, create: bool) -> int | None:
                 raise
             return fd
     try:
-        fd = os.open(CACHE_DIR, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=out_fd)
+        fd = os.open(CACHE_DIR, _OPEN_DIR, dir_fd=out_fd)
     except FileNotFoundError:
         return None
     except OSError as exc:  # a symlink, a file, or not ours to open

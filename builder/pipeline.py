@@ -312,10 +312,11 @@ class _PageStore:
     def _key(self, context: PageContext, spec: PageSpec, target: Target) -> str:
         from builder.cache import key
 
-        view = self._views.get(id(context))
+        # Once per rendering (every target's pages share it).
+        view = self._views.get(id(context.rendered))
         if view is None:
             json = context.view.model_dump_json().encode()
-            view = self._views[id(context)] = hashlib.sha256(json).hexdigest()
+            view = self._views[id(context.rendered)] = hashlib.sha256(json).hexdigest()
         rendered, mode = context.rendered, context.mode
         shown = [spec.unit] if spec.unit is not None else []
         if mode == "single":

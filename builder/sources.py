@@ -418,13 +418,14 @@ Parsed = tuple[Any, Mapping[Loc, tuple[int, int]], list[Diagnostic]]
 class _PackedPositions(Mapping[Loc, tuple[int, int]]):
     """A position map kept as JSON text until a diagnostic needs it (most files never do)."""
 
-    def __init__(self, rows: list[Any]) -> None:
-        self._rows = rows
+    def __init__(self, text: str) -> None:
+        self._text = text
         self._map: dict[Loc, tuple[int, int]] | None = None
 
     def _positions(self) -> dict[Loc, tuple[int, int]]:
         if self._map is None:
-            self._map = {tuple(loc): (line, col) for loc, line, col in self._rows}
+            rows = json.loads(self._text)
+            self._map = {tuple(loc): (line, col) for loc, line, col in rows}
         return self._map
 
     def __getitem__(self, loc: Loc) -> tuple[int, int]:
@@ -454,11 +455,13 @@ def _parse_cached(
             return hit
     result = parse_yaml(text, display, line_offset)
     data, positions, diags = result
-    # JSON, kept only if it gives the data back as parsed (not, say, a mapping with number keys).
+    # JSON, kept only if it gives the data back as parsed (not, say, a mapping with number keys);
+    # the positions as a JSON text of their own, decoded only if a diagnostic needs them.
     rows = [dataclasses.astuple(d) for d in diags]
     places = [[list(loc), line, col] for loc, (line, col) in positions.items()]
     try:
-        packed = json.dumps([data, places, rows], separators=(",", ":"))
+        places_text = json.dumps(places, separators=(",", ":"))
+        packed = json.dumps([data, places_text, rows], separators=(",", ":"))
         if json.loads(packed)[0] != data:
             return result
     except ValueError:  # NaN, or text JSON cannot hold
@@ -470,6 +473,8 @@ def _parse_cached(
 def _unpack(blob: bytes) -> Parsed | None:
     try:
         data, positions, diags = json.loads(blob)
+        if not isinstance(positions, str):
+            return None
         return data, _PackedPositions(positions), [Diagnostic(*d) for d in diags]
     except (ValueError, TypeError):
         return None

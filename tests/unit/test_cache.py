@@ -54,11 +54,9 @@ def _build(course: Path, out: Path, **kw: object) -> dict[str, bytes]:
     return _zips(build(BuildSettings(course_dir=course, out_dir=out, **kw)).outputs)  # type: ignore[arg-type]
 
 
-def _entries(out: Path) -> list[Path]:
-    """The cache's entries (`<kind>.<hash>`), without its tag files."""
-    return sorted(
-        p for p in (out / CACHE_DIR).glob("*.*") if p.name[0] != "." and p.name != "CACHEDIR.TAG"
-    )
+def _packs(out: Path) -> list[Path]:
+    """The cache's files of entries, one per kind."""
+    return sorted((out / CACHE_DIR).glob("*.pack"))
 
 
 class Payload:
@@ -88,17 +86,17 @@ def test_planted_pickle_and_marshal_files_are_never_run(
     for name in ("sources-0.pickle", "courses-0.pickle", "units-learner-multi-3.pickle"):
         (out / CACHE_DIR / name).write_bytes(framed)
     (out / CACHE_DIR / "units.marshal").write_bytes(_code_that_creates(marker))
-    # ... and in place of every entry this builder wrote.
-    for i, entry in enumerate(_entries(out)):
+    # ... and in place of every file this builder wrote.
+    for i, entry in enumerate(_packs(out)):
         entry.write_bytes(evil if i % 2 else _code_that_creates(marker))
     proc = run_cli("build", str(course), "--out", str(out), "-q")
     assert proc.returncode == 0 and proc.stderr == ""
     assert not marker.exists()
     assert {p.name: p.read_bytes() for p in out.glob("*.zip")} == cold
-    # Files of the old formats are removed unread; every entry is written anew.
+    # Files of the old formats are removed unread; every pack is written anew.
     assert not list((out / CACHE_DIR).glob("*.pickle"))
     assert not list((out / CACHE_DIR).glob("*.marshal"))
-    assert all(pickle.dumps(Payload(marker)) not in p.read_bytes() for p in _entries(out))
+    assert all(pickle.dumps(Payload(marker)) not in p.read_bytes() for p in _packs(out))
 
 
 def test_compiled_templates_in_the_users_cache_are_never_run(course: Path, tmp_path: Path) -> None:
@@ -160,7 +158,7 @@ def test_symlinked_entries_are_neither_read_nor_written_through(
     first = _build(course, out, cache=True)
     victims = tmp_path / "victims"
     victims.mkdir()
-    for i, entry in enumerate(_entries(out)):
+    for i, entry in enumerate(_packs(out)):
         victim = victims / f"file-{i}"
         victim.write_bytes(entry.read_bytes())  # a good entry: only following the link finds it
         entry.unlink()
@@ -168,7 +166,7 @@ def test_symlinked_entries_are_neither_read_nor_written_through(
     snapshot = {p.name: p.read_bytes() for p in victims.iterdir()}
     assert _build(course, out, cache=True) == first == cold
     assert {p.name: p.read_bytes() for p in victims.iterdir()} == snapshot
-    assert not any(p.is_symlink() for p in _entries(out))  # replaced by real entries
+    assert not any(p.is_symlink() for p in _packs(out))  # replaced by real entries
 
 
 def test_a_folder_the_builder_did_not_make_is_left_alone(
@@ -181,56 +179,62 @@ def test_a_folder_the_builder_did_not_make_is_left_alone(
     assert [p.name for p in (out / CACHE_DIR).iterdir()] == ["notes.txt"]
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "swap"])
+@pytest.mark.parametrize("damage", ["flip", "flip-early", "truncate", "empty", "swap"])
 def test_damaged_entries_are_ignored_and_change_no_byte(
     course: Path, cold: dict[str, bytes], tmp_path: Path, damage: str
 ) -> None:
     out = tmp_path / "dist"
     assert _build(course, out) == cold
-    entries = _entries(out)
-    assert any(p.name.startswith("page-") for p in entries)
-    assert any(p.name.startswith("unit-") for p in entries)
-    assert any(p.name.startswith("yaml.") for p in entries)
+    entries = _packs(out)
+    assert {p.name for p in entries} == {"page-multi.pack", "unit-learner-multi.pack", "yaml.pack"}
     blobs = [p.read_bytes() for p in entries]
     for i, entry in enumerate(entries):
         data = blobs[i]
-        if damage == "flip":  # one byte of the payload: the header still looks right
+        if damage == "flip":  # one byte of the last payload: the framing still looks right
             data = data[:-1] + bytes([data[-1] ^ 0x55])
+        elif damage == "flip-early":  # one byte of an early payload
+            data = data[:200] + bytes([data[200] ^ 0x55]) + data[201:]
         elif damage == "truncate":
             data = data[: len(data) // 2]
         elif damage == "empty":
             data = b""
-        else:  # a good entry under another entry's name
+        else:  # another kind's good file under this name
             data = blobs[(i + 1) % len(blobs)]
         entry.write_bytes(data)
     assert _build(course, out) == cold
-    # ... and the damaged entries were written again: the next build finds good ones.
-    assert sorted(p.read_bytes() for p in _entries(out)) == sorted(blobs)
+    # ... and the damaged files were written again: the next build finds good entries.
+    assert sorted(p.read_bytes() for p in _packs(out)) == sorted(blobs)
 
 
 def test_entries_are_checked_before_use(tmp_path: Path) -> None:
     cache = Cache.open(tmp_path / "dist", CODE)
     assert cache is not None
     name, other, data = key("unit", "a"), key("unit", "b"), key("data", "c")
-    cache.put(name, b"payload")
-    cache.put(other, b"other payload")
+    cache.put(name, b"payload one")
+    cache.put(other, b"payload two")
     cache.put_json(data, {"a": [1, "b"]})
     assert not (tmp_path / "dist").exists()  # nothing is written before `save`
     cache.save()
     cache.close()
     cache = Cache.open(tmp_path / "dist", CODE)
     assert cache is not None
-    assert cache.get(name) == b"payload"
+    assert cache.get(name) == b"payload one"
     assert cache.get_json(data) == {"a": [1, "b"]}
-    folder = tmp_path / "dist" / CACHE_DIR
-    (folder / other).write_bytes((folder / name).read_bytes())
-    assert cache.get(other) is None  # another entry's file under this name
+    cache.close()
+    pack = tmp_path / "dist" / CACHE_DIR / "unit.pack"
+    pack.write_bytes(pack.read_bytes().replace(b"payload two", b"payload 2!!"))
+    cache = Cache.open(tmp_path / "dist", CODE)
+    assert cache is not None
+    assert cache.get(name) == b"payload one"
+    assert cache.get(other) is None  # its payload no longer matches its digest
     cache.close()
     again = Cache.open(tmp_path / "dist", b"another builder")
     assert again is not None
     assert again.get(name) is None  # written by a different builder's code
     again.close()
     assert key("unit", "ab", "c") != key("unit", "a", "bc")
+    with pytest.raises(ValueError):
+        key("../unit", "a")
 
 
 def test_saving_drops_what_no_build_uses_any_more(tmp_path: Path) -> None:
@@ -246,8 +250,11 @@ def test_saving_drops_what_no_build_uses_any_more(tmp_path: Path) -> None:
     assert cache.get(new) == b"x"
     cache.save()
     cache.close()
-    names = {p.name for p in (tmp_path / CACHE_DIR).iterdir()}
-    assert new in names and other_kind in names and old not in names
+    cache = Cache.open(tmp_path, CODE)
+    assert cache is not None
+    assert cache.get(new) == cache.get(other_kind) == b"x"  # a kind not used stays as it was
+    assert cache.get(old) is None
+    cache.close()
 
 
 def test_stale_temporary_files_are_removed_and_nothing_else(course: Path, tmp_path: Path) -> None:
@@ -272,7 +279,7 @@ def test_stale_temporary_files_are_removed_and_nothing_else(course: Path, tmp_pa
     link = out / ".link.zip.abcdefgh.tmp"
     link.symlink_to(outside)
     os.utime(link, (old, old), follow_symlinks=False)
-    cache_tmp = out / CACHE_DIR / f".{key('unit', 'x')}.4242.scorm-builder.tmp"
+    cache_tmp = out / CACHE_DIR / ".page-multi.pack.4242.scorm-builder.tmp"
     cache_tmp.write_bytes(b"half an entry")
     os.utime(cache_tmp, (old, old))
     _build(course, out)
