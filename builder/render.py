@@ -6,7 +6,7 @@ import dataclasses
 import difflib
 import json
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -494,6 +494,14 @@ def unpack_unit(blob: bytes) -> CachedUnit | None:
         )
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def render_unit_set(
+    course: Course, root: Path, audience: Audience, mode: Mode, units: Iterable[Unit]
+) -> dict[str, CachedUnit]:
+    """Render some units of a course, each on its own (a share of `render_units`' work)."""
+    render = _unit_renderer(course, root, audience, mode)
+    return {unit.id: render(unit) for unit in units}
 
 
 def render_units(
