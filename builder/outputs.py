@@ -9,7 +9,7 @@ over them; adding an output is one class here and one row in OUTPUTS.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +22,6 @@ from builder.package import (
     METADATA12,
     Deflated,
     Entry,
-    deflate,
     write_bytes_atomic,
     write_package,
 )
@@ -30,13 +29,18 @@ from builder.render import PageContext, PageSpec, RenderedCourse, static_files
 
 
 class PageStore(Protocol):
-    """Finished pages kept between builds (by the pipeline's cache): outputs ask and tell."""
+    """Finished files kept between builds (by the pipeline's cache), deflated as a zip holds
+    them: `make` is called only for a file no earlier build made from the same input."""
 
-    def get(self, context: PageContext, spec: PageSpec, target: Target) -> Deflated | None:
-        """The page as an earlier build deflated it, if nothing it shows has changed."""
+    def page(
+        self, context: PageContext, spec: PageSpec, target: Target, make: Callable[[], bytes]
+    ) -> Deflated:
+        """A page: made from the course as pages see it and the units it shows."""
 
-    def put(self, context: PageContext, spec: PageSpec, target: Target, page: Deflated) -> None:
-        """Keep a deflated page for the next build."""
+    def file(
+        self, context: PageContext, name: str, parts: Sequence[str], make: Callable[[], bytes]
+    ) -> Deflated:
+        """Another file (the manifest): made from the course as pages see it and `parts`."""
 
 
 @dataclass
@@ -162,30 +166,59 @@ def package_entries(
     rendered: RenderedCourse, target: Target, mode: Mode, pages: PageStore | None = None
 ) -> list[Entry]:
     """The files of one SCORM package, its manifest first; pages from `pages` where it has them."""
-    from builder.manifest import PackageFiles, build_manifest, metadata12
-
     context = PageContext(rendered, mode)
     entries = []
     for spec in context.specs():
+
+        def page(spec: PageSpec = spec) -> bytes:
+            return context.render(spec, target)
+
         if pages is None:
-            entries.append(Entry(spec.path, data=context.render(spec, target)))
-            continue
-        page = pages.get(context, spec, target)
-        if page is None:
-            page = deflate(context.render(spec, target))
-            pages.put(context, spec, target, page)
-        entries.append(Entry(spec.path, deflated=page))
+            entries.append(Entry(spec.path, data=page()))
+        else:
+            entries.append(Entry(spec.path, deflated=pages.page(context, spec, target, page)))
     shared = [Entry(f.path, source=f.source) for f in static_files()]
     media = sorted(rendered.media.values(), key=lambda m: m.path)
     shared += [Entry(m.path, source=m.source) for m in media]
     if target == "scorm12":
-        shared.append(Entry(METADATA12, data=metadata12(context.view)))
+        shared.append(_made(context, pages, METADATA12, [], lambda: _metadata12(context)))
     page_of = {"home": "index.html"}
     if mode == "multi":
         page_of |= {u.id: f"{u.id}.html" for u in context.view.units}
-    files = PackageFiles(pages=page_of, shared=[e.name for e in shared])
-    manifest = Entry(MANIFEST, data=build_manifest(context.view, files, target, mode))
+    names = [e.name for e in shared]
+    parts = [target, mode, *(f"{k}={v}" for k, v in page_of.items()), "", *names]
+    manifest = _made(
+        context, pages, MANIFEST, parts, lambda: _manifest(context, target, page_of, names)
+    )
     return [manifest, *entries, *shared]
+
+
+def _made(
+    context: PageContext,
+    pages: PageStore | None,
+    name: str,
+    parts: Sequence[str],
+    make: Callable[[], bytes],
+) -> Entry:
+    """A file made from the course as pages see it and `parts`: from `pages` if it has it."""
+    if pages is None:
+        return Entry(name, data=make())
+    return Entry(name, deflated=pages.file(context, name, parts, make))
+
+
+def _metadata12(context: PageContext) -> bytes:
+    from builder.manifest import metadata12  # lxml: imported only when a manifest is made
+
+    return metadata12(context.view)
+
+
+def _manifest(
+    context: PageContext, target: Target, page_of: dict[str, str], shared: list[str]
+) -> bytes:
+    from builder.manifest import PackageFiles, build_manifest
+
+    files = PackageFiles(pages=page_of, shared=shared)
+    return build_manifest(context.view, files, target, context.mode)
 
 
 def write_folder(entries: list[Entry], folder: Path) -> int:

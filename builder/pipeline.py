@@ -28,7 +28,7 @@ from builder.errors import BuildFailed, Diagnostic
 from builder.markdown import Audience
 from builder.model import Course, Mode, Target, Unit
 from builder.outputs import OUTPUTS, Material, Written
-from builder.package import Deflated, entry_name_problem, remove_stale_temp_files
+from builder.package import Deflated, deflate, entry_name_problem, remove_stale_temp_files
 from builder.render import (
     CachedUnit,
     PageContext,
@@ -396,37 +396,55 @@ def _frames(data: bytes) -> list[bytes]:
 
 
 class _PageStore:
-    """Finished pages, deflated (outputs.PageStore), keyed by the course as pages see it (no
-    Markdown) and the keys of the units on the page."""
+    """Finished files, deflated (outputs.PageStore), keyed by the course as pages see it (no
+    Markdown), and for a page the keys of the units it shows: a rebuild after one edit makes
+    that unit's page again, and copies every other page and the manifests."""
 
     def __init__(self, cache: Cache, units: _UnitStore) -> None:
         self.cache = cache
         self.units = units
         self._views: dict[int, str] = {}
 
-    def _key(self, context: PageContext, spec: PageSpec, target: Target) -> str:
-        from builder.cache import key
-
+    def _view(self, context: PageContext) -> str:
         # Once per rendering (every target's pages share it).
         view = self._views.get(id(context.rendered))
         if view is None:
             json = context.view.model_dump_json().encode()
             view = self._views[id(context.rendered)] = hashlib.sha256(json).hexdigest()
+        return view
+
+    def _deflated(self, name: str, make: Callable[[], bytes]) -> Deflated:
+        blob = self.cache.get(name)
+        found = Deflated.from_bytes(blob) if blob is not None else None
+        if found is None:
+            found = deflate(make())
+            self.cache.put(name, found.to_bytes())
+        return found
+
+    def page(
+        self, context: PageContext, spec: PageSpec, target: Target, make: Callable[[], bytes]
+    ) -> Deflated:
+        """A page, deflated: as an earlier build made it, if nothing it shows has changed."""
+        from builder.cache import key
+
         rendered, mode = context.rendered, context.mode
-        shown = [spec.unit] if spec.unit is not None else []
-        if mode == "single":
-            shown = list(rendered.course.units)
-        unit_keys = [self.units.key(u, rendered.audience, mode) for u in shown]
-        return key(f"page-{mode}", self.units.context, view, target, spec.path, *unit_keys)
+        shown = (
+            list(rendered.course.units) if mode == "single" else [spec.unit] if spec.unit else []
+        )
+        units = [self.units.key(u, rendered.audience, mode) for u in shown]
+        name = key(
+            f"page-{mode}", self.units.context, self._view(context), target, spec.path, *units
+        )
+        return self._deflated(name, make)
 
-    def get(self, context: PageContext, spec: PageSpec, target: Target) -> Deflated | None:
-        """The page as an earlier build deflated it, if nothing it shows has changed."""
-        blob = self.cache.get(self._key(context, spec, target))
-        return Deflated.from_bytes(blob) if blob is not None else None
+    def file(
+        self, context: PageContext, name: str, parts: Sequence[str], make: Callable[[], bytes]
+    ) -> Deflated:
+        """A file made from the course as pages see it and `parts`, deflated."""
+        from builder.cache import key
 
-    def put(self, context: PageContext, spec: PageSpec, target: Target, page: Deflated) -> None:
-        """Keep a deflated page for the next build."""
-        self.cache.put(self._key(context, spec, target), page.to_bytes())
+        kind = f"file-{context.mode}"
+        return self._deflated(key(kind, self._view(context), name, *parts), make)
 
 
 def _course_context(course: Course, course_dir: Path) -> bytes:

@@ -186,7 +186,8 @@ def test_damaged_entries_are_ignored_and_change_no_byte(
     out = tmp_path / "dist"
     assert _build(course, out) == cold
     entries = _packs(out)
-    assert {p.name for p in entries} == {"page-multi.pack", "unit-learner-multi.pack", "yaml.pack"}
+    kinds = {"file-multi", "page-multi", "unit-learner-multi", "yaml"}
+    assert {p.name for p in entries} == {f"{kind}.pack" for kind in kinds}
     blobs = [p.read_bytes() for p in entries]
     for i, entry in enumerate(entries):
         data = blobs[i]
