@@ -84,6 +84,10 @@ EN: dict[str, str] = {
     "facilitator.kind": "Kind",
     "facilitator.duration": "Duration",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Workshop: {n} minutes",
+    "facilitator.timing": "The running order times the workshop sessions: {workshop} minutes. The "
+    "self-paced course also counts the handouts and the final assessment ({extra} minutes): "
+    "{total} minutes in all, the learning time the packages give the LMS.",
 }
 
 FR: dict[str, str] = {
@@ -168,6 +172,10 @@ FR: dict[str, str] = {
     "facilitator.kind": "Type",
     "facilitator.duration": "Durée",
     "facilitator.total": "Total",
+    "facilitator.workshop": "Atelier : {n} minutes",
+    "facilitator.timing": "Le déroulé minute les séances de l'atelier : {workshop} minutes. Le "
+    "cours en autonomie compte aussi les documents et l'évaluation finale ({extra} minutes) : "
+    "{total} minutes en tout, la durée d'apprentissage que les paquets donnent au LMS.",
 }
 
 #: Shipped interface languages, by primary language subtag. Every catalogue has every key of EN

@@ -212,6 +212,9 @@ class Credits(Strict):
     licence: Text
     authors: tuple[Text, ...] = ()
     url: str | None = None
+    #: For whoever distributes the package (e.g. a licence still to confirm): in the manifest's
+    #: rights and the facilitator's edition, never on a learner's page.
+    distribution: Text | None = None
 
 
 class Reporting(Strict):

@@ -41,7 +41,7 @@ from builder.render import (
     unpack_unit,
 )
 from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
-from builder.validate import validate_course
+from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:  # the cache module is imported only when a build uses one
     from builder.cache import Cache
@@ -109,10 +109,31 @@ def _load(
     """load_course, and the SHA-256 of every unit and quiz file read (by path)."""
     tree = load_sources(course_dir, display_root, parsed)
     data = _load_data(tree, parsed)
-    course, warnings = validate_course(tree, data)
+    try:
+        course, warnings = validate_course(tree, data)
+    except CourseInvalid as exc:
+        raise BuildFailed(exc.diagnostics + _markdown_problems(exc.standin, course_dir)) from None
     if strict and warnings:
         raise BuildFailed(warnings)
     return course, warnings, tree.digests
+
+
+def _markdown_problems(standin: Course, course_dir: Path) -> list[Diagnostic]:
+    """The Markdown problems of the units of a course that has other errors: an error in
+    course.yaml must not hide the errors in the units until the next run."""
+    if not standin.units:
+        return []
+    try:
+        render_audiences(standin, course_dir, {"learner": "single", "facilitator": "single"})
+    except BuildFailed as exc:
+        # Links, reveals and charts that name another unit, question or data set may only be
+        # broken because that one is: left to the next run.
+        return [d for d in exc.diagnostics if d.code not in _CROSS_REFERENCES]
+    return []
+
+
+#: Diagnostic codes of Markdown that refers to something defined elsewhere in the course.
+_CROSS_REFERENCES = frozenset(("E322", "E324", "E325"))
 
 
 def _load_data(tree: SourceTree, parsed: ParseCache | None = None) -> list[SourceFile]:
@@ -147,8 +168,6 @@ def render_audiences(
             diags += [d for d in exc.diagnostics if d not in diags]
     if diags:
         raise BuildFailed(diags)
-    if "learner" in done:
-        _check_media(done["learner"])
     return done
 
 
@@ -177,8 +196,21 @@ def validate(
     """Every problem of a course, the facilitator's material included, without writing anything."""
     course, warnings, digests = _load(course_dir, display_root, strict, None)
     modes: dict[Audience, Mode] = {"learner": course.packaging, "facilitator": FACILITATOR_MODE}
-    render_audiences(course, course_dir, modes, _UnitStore(None, course, course_dir, digests))
-    return course, warnings
+    units = _UnitStore(None, course, course_dir, digests)
+    rendered = render_audiences(course, course_dir, modes, units)
+    _check_media(rendered["learner"])
+    return course, _with_render_warnings(warnings, list(rendered.values()), strict)
+
+
+def _with_render_warnings(
+    warnings: list[Diagnostic], rendered: Sequence[RenderedCourse], strict: bool
+) -> list[Diagnostic]:
+    """`warnings` and those the renderings found, once each; raise them if `strict`."""
+    found = [w for r in rendered for w in r.warnings]
+    found = [w for i, w in enumerate(found) if w not in found[:i] and w not in warnings]
+    if strict and found:
+        raise BuildFailed(found)
+    return sorted([*warnings, *found])
 
 
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
@@ -208,6 +240,9 @@ def build(settings: BuildSettings, progress: Callable[[str], None] | None = None
         if modes:
             step("rendering")
             renderings = render_audiences(course, settings.course_dir, modes, units)
+            _check_media(renderings["learner"])  # every rendering output needs the learner's
+            rendered = list(renderings.values())
+            warnings = _with_render_warnings(warnings, rendered, settings.strict)
         pages = _PageStore(cache, units) if cache is not None else None
         material = Material(course, mode, settings.timestamp, renderings, pages, settings.unpacked)
         problems = [d for output in outputs for d in output.check(material)]

@@ -84,6 +84,8 @@ class RenderedCourse:
     media: dict[str, MediaFile] = field(default_factory=dict)
     quiz_html: dict[str, dict[str, str]] = field(default_factory=dict)
     """Each unit's quiz texts as inline HTML (what `md_inline` gives), by unit id and text."""
+    warnings: list[Diagnostic] = field(default_factory=list)
+    """What the Markdown has that looks unfinished (the build goes on; --strict stops it)."""
 
 
 @cache
@@ -568,6 +570,7 @@ def render_units(
         diags += out.intro.diagnostics
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)
+    out.warnings = sorted(d for d in diags if d.severity == "warning")
     return out
 
 
