@@ -111,7 +111,8 @@ class Cache:
         self._fd = folder_fd
         self._code = code
         self._packs: dict[str, dict[str, tuple[bytes, memoryview]]] = {}
-        self._used: dict[str, dict[str, bytes]] = {}
+        # What this build used, by kind and key: (the payload's digest, if known; the payload).
+        self._used: dict[str, dict[str, tuple[bytes | None, bytes]]] = {}
         self._changed: set[str] = set()
 
     @classmethod
@@ -144,13 +145,14 @@ class Cache:
         digest, payload = found
         if digest != self._digest(name, payload):
             return None
-        used[name] = data = bytes(payload)
+        data = bytes(payload)
+        used[name] = (digest, data)
         return data
 
     def put(self, name: str, payload: bytes) -> None:
         """Keep `payload` under `name`, written by `save`."""
         kind = name.partition(".")[0]
-        self._used.setdefault(kind, {})[name] = payload
+        self._used.setdefault(kind, {})[name] = (None, payload)
         self._changed.add(kind)
 
     def get_json(self, name: str) -> Any:
@@ -222,16 +224,17 @@ class Cache:
         finally:
             os.close(fd)
 
-    def _write(self, name: str, entries: dict[str, bytes]) -> None:
+    def _write(self, name: str, entries: dict[str, tuple[bytes | None, bytes]]) -> None:
         tmp = f".{name}.{os.getpid()}{_TMP_SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _CLOEXEC
         try:
             fd = os.open(tmp, flags, 0o644, dir_fd=self._fd)
             with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
                 fh.write(MAGIC)
-                for entry, payload in sorted(entries.items()):
+                for entry, (digest, payload) in sorted(entries.items()):
                     raw = entry.encode()
-                    fh.write(_ENTRY.pack(len(raw), len(payload), self._digest(entry, payload)))
+                    digest = digest or self._digest(entry, payload)  # known for what was read
+                    fh.write(_ENTRY.pack(len(raw), len(payload), digest))
                     fh.write(raw)
                     fh.write(payload)
             os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)

@@ -325,9 +325,11 @@ class _UnitStore:
 
         known = self._keys.get((audience, mode, unit.id))
         if known is None:
-            # The quiz file's bytes too: quiz problems are placed by searching its text.
+            # The quiz file's bytes too: quiz problems are placed by searching its text. (The
+            # body apart: serialising it as JSON costs twice what hashing its text does.)
             quiz = self.digests.get(unit.quiz_file or "", b"")
-            known = key(f"unit-{audience}-{mode}", self.context, unit.model_dump_json(), quiz)
+            rest = unit.model_dump_json(exclude={"body"})
+            known = key(f"unit-{audience}-{mode}", self.context, rest, unit.body, quiz)
             self._keys[(audience, mode, unit.id)] = known
         return known
 
