@@ -151,6 +151,16 @@ def test_a_symlinked_cache_folder_is_never_followed(
     assert (out / CACHE_DIR).is_symlink()
 
 
+def test_no_cache_is_kept_through_a_symlinked_output_folder(
+    course: Path, cold: dict[str, bytes], tmp_path: Path
+) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "dist").symlink_to(real, target_is_directory=True)
+    assert _build(course, tmp_path / "dist", cache=True) == cold  # the packages, as asked
+    assert not (real / CACHE_DIR).exists()
+
+
 def test_symlinked_entries_are_neither_read_nor_written_through(
     course: Path, cold: dict[str, bytes], tmp_path: Path
 ) -> None:
