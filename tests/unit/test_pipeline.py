@@ -78,6 +78,9 @@ def test_a_second_process_that_dies_changes_nothing(
             children.append(pid)
         return pid
 
+    # Threads other tests left behind (servers shutting down) would make the build stay in
+    # one process: as in a plain command-line run, this one has no other thread.
+    monkeypatch.setattr(pipeline.threading, "active_count", lambda: 1)
     monkeypatch.setattr(pipeline, "render_unit_set", dies_in_a_child)
     monkeypatch.setattr(os, "fork", fork)
     got = build(BuildSettings(course, tmp_path / "out", cache=True))
