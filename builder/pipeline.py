@@ -73,6 +73,9 @@ class BuildSettings:
     timestamp: int = 315532800
     strict: bool = False
     display_root: str | None = None
+    language: str | None = None
+    """Build the edition in this language from `translations/<language>.xlf` (builder/translate.py)
+    instead of the course as written."""
     cache: bool | None = None
     """Reuse what earlier builds made (parsed files, rendered units, pages) from
     `<out_dir>/.cache/` (safe to delete at any time). None: only for a course large enough to
@@ -193,10 +196,18 @@ def _check_media(rendered: RenderedCourse) -> None:
 
 
 def validate(
-    course_dir: Path, display_root: str | None = None, strict: bool = False
+    course_dir: Path,
+    display_root: str | None = None,
+    strict: bool = False,
+    language: str | None = None,
 ) -> tuple[Course, list[Diagnostic]]:
-    """Every problem of a course, the facilitator's material included, without writing anything."""
+    """Every problem of a course, the facilitator's material included, without writing anything;
+    with `language`, of that edition (its translation file included)."""
     course, warnings, digests = _load(course_dir, display_root, strict, None)
+    if language is not None:
+        course, warnings = translate_step(course, warnings, course_dir, language, display_root)
+        if strict and warnings:
+            raise BuildFailed(warnings)
     modes: dict[Audience, Mode] = {"learner": course.packaging, "facilitator": FACILITATOR_MODE}
     units = _UnitStore(None, course, course_dir, digests)
     rendered = render_audiences(course, course_dir, modes, units)
@@ -215,6 +226,20 @@ def _with_render_warnings(
     return sorted([*warnings, *found])
 
 
+def translate_step(
+    course: Course,
+    warnings: list[Diagnostic],
+    course_dir: Path,
+    language: str,
+    display_root: str | None,
+) -> tuple[Course, list[Diagnostic]]:
+    """The course in `language` (between validate and render); every warning so far and its own."""
+    from builder.translate import translate_course
+
+    translated, found = translate_course(course, course_dir, language, display_root)
+    return translated, warnings + found
+
+
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build every requested target into settings.out_dir; `progress` hears each step's name."""
     started = time.perf_counter()
@@ -231,8 +256,14 @@ def build(settings: BuildSettings, progress: Callable[[str], None] | None = None
         course, warnings, digests = _load(
             settings.course_dir, settings.display_root, settings.strict, parsed
         )
-        # A step that changes the course model (e.g. a translation) belongs here: every later
-        # stage, and every cache key, sees only the Course it is given.
+        # Every later stage, and every cache key, sees only the Course it is given: the
+        # translated one for a language edition.
+        if settings.language is not None:
+            course, warnings = translate_step(
+                course, warnings, settings.course_dir, settings.language, settings.display_root
+            )
+            if settings.strict and warnings:
+                raise BuildFailed(warnings)
         mode = settings.mode or course.packaging
         modes: dict[Audience, Mode] = {}
         for audience in sorted({a for output in outputs for a in output.needs}):
