@@ -685,3 +685,25 @@ def test_partial_scoring_exports_moodles_rule_without_a_warning(tmp_path):
             assert moodle_multichoice_grade(fractions, chosen) == pytest.approx(package, abs=1e-6)
     # And full marks only for all the right options and no wrong one.
     assert moodle_multichoice_grade(fractions, right) == pytest.approx(1, abs=1e-6)
+
+
+def test_short_answers_that_look_like_a_format_or_hold_signs_read_back_as_written(tmp_path):
+    from builder.export import export_gift, export_moodle_xml
+    from builder.pipeline import load_course
+
+    course, _ = load_course(write_course(tmp_path / "course"))
+    answers = ("[html]<b>x</b>", "[plain] y", "a{b}=c#d~e:f", "two\nlines")
+    unit = course.units[1]
+    questions = tuple(
+        q.model_copy(update={"answers": answers}) if q.type == "fill-in" else q
+        for q in unit.quiz.questions
+    )
+    quiz = unit.quiz.model_copy(update={"questions": questions})
+    course = course.model_copy(
+        update={"units": (course.units[0], unit.model_copy(update={"quiz": quiz}))}
+    )
+    [fill] = [q for q in parse_gift(export_gift(course).data) if q["name"] == "q-fill"]
+    assert [a for w, a, _ in fill["answers"] if w == 100] == list(answers)
+    root = etree.fromstring(export_moodle_xml(course).data)
+    texts = root.xpath("question[name/text='q-fill']/answer[@fraction='100']/text/text()")
+    assert texts == list(answers)
