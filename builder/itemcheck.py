@@ -63,6 +63,15 @@ def _right(q: SingleChoice) -> int:
     return next(i for i, o in enumerate(q.options) if o.correct)
 
 
+def _single(questions: Sequence[Question]) -> list[SingleChoice]:
+    """The single-choice questions with their one right option (others are errors, E310)."""
+    return [
+        q
+        for q in questions
+        if isinstance(q, SingleChoice) and sum(o.correct for o in q.options) == 1
+    ]
+
+
 # --------------------------------------------------------------------------- answer-key patterns
 
 #: A pattern: the questions it found it in, and what it found ("… in 5 of 6 …"); or None.
@@ -74,7 +83,7 @@ def _most(hits: Sequence[Question], of: Sequence[Question]) -> bool:
 
 
 def _longest_correct(questions: Sequence[Question]) -> Found:
-    single = [q for q in questions if isinstance(q, SingleChoice)]
+    single = _single(questions)
     hits: list[Question] = []
     for q in single:
         lengths = [len(" ".join(o.text.split())) for o in q.options]
@@ -89,7 +98,7 @@ def _longest_correct(questions: Sequence[Question]) -> Found:
 
 
 def _same_position(questions: Sequence[Question]) -> Found:
-    single = [q for q in questions if isinstance(q, SingleChoice)]
+    single = _single(questions)
     if not single:
         return None
     place, _ = Counter(_right(q) for q in single).most_common(1)[0]

@@ -304,3 +304,15 @@ def test_a_french_course_is_checked_in_french(minimal_course):
         for m in warnings_of(minimal_course, path)
     ]
     assert sorted(codes) == [("W505", "q-fr"), ("W506", "q-fr")]
+
+
+def test_questions_with_errors_are_reported_once_not_checked(minimal_course):
+    from tests.conftest import validation_problems
+
+    write_quiz(
+        minimal_course,
+        "broken",
+        quiz("broken", *(single(f"b{i}", ["Yes", "No"], right=-1) for i in range(3))),
+    )
+    problems = validation_problems(minimal_course)
+    assert [p.split(": ")[1] for p in problems] == ["error[E310]"] * 3
