@@ -50,13 +50,12 @@ _WORD = re.compile(r"\w+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(w.casefold() for w in _WORD.findall(text))
+def _words(text: str) -> str:
+    """The words of a text, case-folded, each with one space on either side: ' a b c '.
 
-
-def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
-    n = len(part)
-    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+    One word sequence is inside another exactly when one string is inside the other.
+    """
+    return " " + " ".join(_WORD.findall(text.casefold())) + " "
 
 
 def _right(q: SingleChoice) -> int:
@@ -210,28 +209,39 @@ class _Checker:
 
     def duplicates(self, qi: int, q: Question) -> None:
         """W507: two options (or matching prompts) of one question that say the same."""
-        groups: list[tuple[str, list[tuple[str, str]]]] = []
         if isinstance(q, SingleChoice | MultipleResponse | Matching):
-            groups.append(("options", [(o.id, o.text) for o in q.options]))
+            self._same(qi, q, "options", [(o.id, o.text) for o in q.options])
         if isinstance(q, Matching):
-            groups.append(("prompts", [(p.id, p.text) for p in q.prompts]))
-        for field, items in groups:
-            seen: dict[tuple[str, ...], str] = {}
-            for i, (ident, text) in enumerate(items):
-                key = _words(text) or (text,)
-                if key in seen:
-                    self.warn(
-                        ("questions", qi, field, i),
-                        "W507",
-                        f"question '{q.id}': {field[:-1]} '{ident}' says the same as '{seen[key]}'",
-                        "remove one, or make them differ",
-                    )
-                else:
-                    seen[key] = ident
+            self._same(qi, q, "prompts", [(p.id, p.text) for p in q.prompts])
+
+    def _same(self, qi: int, q: Question, field: str, items: list[tuple[str, str]]) -> None:
+        seen: dict[str, str] = {}
+        for i, (ident, text) in enumerate(items):
+            # Case, spaces and a final full stop do not make two options different.
+            key = " ".join(text.casefold().split()).rstrip(".!?;:,")
+            if key in seen:
+                self.warn(
+                    ("questions", qi, field, i),
+                    "W507",
+                    f"question '{q.id}': {field[:-1]} '{ident}' says the same as '{seen[key]}'",
+                    "remove one, or make them differ",
+                )
+            else:
+                seen[key] = ident
 
     def giveaways(self) -> None:
         """W508: a correct option written word for word in another question's text."""
-        texts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        keys = [
+            (qi, oi, q, o, _words(o.text))
+            for qi, q in enumerate(self.quiz.questions)
+            if isinstance(q, SingleChoice | MultipleResponse)
+            for oi, o in enumerate(q.options)
+            if o.correct
+        ]
+        keys = [k for k in keys if k[-1].count(" ") > MIN_GIVEAWAY_WORDS]
+        if not keys:
+            return
+        texts: dict[str, list[tuple[str, str]]] = {}
         for q in self.quiz.questions:
             parts = [("prompt", q.prompt), ("feedback", q.feedback.correct)]
             parts.append(("feedback", q.feedback.incorrect))
@@ -240,25 +250,21 @@ class _Checker:
             if isinstance(q, Matching):
                 parts += [("feedback", p.feedback) for p in q.prompts]
             texts[q.id] = [(kind, _words(t)) for kind, t in parts if t]
-        for qi, q in enumerate(self.quiz.questions):
-            if not isinstance(q, SingleChoice | MultipleResponse):
-                continue
-            for oi, o in enumerate(q.options):
-                words = _words(o.text)
-                if not o.correct or len(words) < MIN_GIVEAWAY_WORDS:
+        for qi, oi, q, o, words in keys:
+            for other in self.quiz.questions:
+                if other.id == q.id:
                     continue
-                for other in self.quiz.questions:
-                    kind = next((k for k, t in texts[other.id] if _contains(t, words)), None)
-                    if other.id != q.id and kind:
-                        self.warn(
-                            ("questions", qi, "options", oi),
-                            "W508",
-                            f"question '{q.id}': its correct option '{o.id}' is written word "
-                            f"for word in the {kind} of question '{other.id}'",
-                            "a learner who has read the other question knows this answer; "
-                            "reword one of them",
-                        )
-                        break
+                kind = next((k for k, t in texts[other.id] if words in t), None)
+                if kind:
+                    self.warn(
+                        ("questions", qi, "options", oi),
+                        "W508",
+                        f"question '{q.id}': its correct option '{o.id}' is written word "
+                        f"for word in the {kind} of question '{other.id}'",
+                        "a learner who has read the other question knows this answer; "
+                        "reword one of them",
+                    )
+                    break
 
 
 # --------------------------------------------------------------------------- entry point
@@ -286,7 +292,7 @@ def check_items(quizzes: Sequence[tuple[Quiz, SourceFile]], language: str) -> li
     for pattern in PATTERNS:
         rest: list[tuple[Quiz, SourceFile]] = []
         for quiz, source in quizzes:
-            if pattern.order and getattr(quiz, "shuffle", False):
+            if pattern.order and quiz.__dict__.get("shuffle"):
                 continue
             found = pattern.find(quiz.questions)
             if found is None:
