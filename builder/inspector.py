@@ -3,7 +3,7 @@
 Reads the zip and its manifest without extracting anything and without trusting it: the manifest
 may be elsewhere than the root, malformed, or name files that are not there. The checks follow
 Moodle's SCORM module (version from the `<schemaversion>` text, literal namespace prefixes, name
-cleaning) and /work/shared/SCORM-NOTES.md. Schema validation uses the official schema files in a
+cleaning) and what Moodle is known to accept. Schema validation uses the official schema files in a
 folder the caller names (the project does not ship them); without it the report says so.
 """
 

@@ -1,5 +1,11 @@
 """Shared test fixtures and helpers: paths, the CLI as a subprocess, a copy of the minimal
-course, a private template cache, the official SCORM schema validator, golden-file updates."""
+course, a private template cache, the official SCORM schema validator, golden-file updates.
+
+Two inputs live outside the repository: the official SCORM XML schemas (with their
+`validate.py`) and the source text of Module 7. Tests find them through `SCORM_SCHEMAS_DIR` and
+`MODULE7_SOURCE`, or in a `shared/` folder next to the repository; without them, the tests
+that need them skip and say why. This module is the only place that knows where they are.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,40 @@ from builder.pipeline import validate
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "courses"
 GOLDEN = REPO / "tests" / "golden"
-SCHEMAS = REPO.parent / "shared" / "schemas"
+
+
+def _outside_input(variable: str, beside: str) -> tuple[Path | None, str]:
+    """Where an input from outside the repository is, or None and why it is not there."""
+    value = os.environ.get(variable)
+    if value:
+        path = Path(value)
+        if path.exists():
+            return path, ""
+        return None, f"{variable}={value} does not exist"
+    path = REPO.parent / "shared" / beside
+    if path.exists():
+        return path, ""
+    return None, f"set {variable} (or put shared/{beside} next to the repository)"
+
+
+SCHEMAS, SCHEMAS_MISSING = _outside_input("SCORM_SCHEMAS_DIR", "schemas")
+MODULE7_SOURCE, MODULE7_SOURCE_MISSING = _outside_input("MODULE7_SOURCE", "seeds/module7-source.md")
+
+
+def schemas_dir() -> Path:
+    """The folder of the official SCORM schemas; skip the calling test when it is not there."""
+    if SCHEMAS is None or not (SCHEMAS / "validate.py").is_file():
+        reason = SCHEMAS_MISSING or f"{SCHEMAS} has no validate.py"
+        pytest.skip(f"needs the official SCORM schemas: {reason}")
+    return SCHEMAS
+
+
+def module7_source() -> Path:
+    """The source text of Module 7; skip the calling test when it is not there."""
+    if MODULE7_SOURCE is None or not MODULE7_SOURCE.is_file():
+        reason = MODULE7_SOURCE_MISSING or f"{MODULE7_SOURCE} is not a file"
+        pytest.skip(f"needs the source text of Module 7: {reason}")
+    return MODULE7_SOURCE
 
 
 def cli_command(*args: str) -> list[str]:
@@ -103,15 +142,19 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def scorm_validator() -> ModuleType:
-    """../shared/schemas/validate.py, loaded once (it compiles each schema once)."""
-    path = SCHEMAS / "validate.py"
-    if not path.is_file():
-        pytest.fail(f"the official SCORM schemas are missing: {path}")
+    """The schemas' validate.py, loaded once (it compiles each schema once); skips without it."""
+    path = schemas_dir() / "validate.py"
     spec = importlib.util.spec_from_file_location("scorm_validate", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """The folder of the official SCORM schemas, for `inspect --schemas`; skips without it."""
+    return schemas_dir()
 
 
 @pytest.fixture(scope="session")

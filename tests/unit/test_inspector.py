@@ -12,7 +12,7 @@ import pytest
 
 from builder.inspector import SchemasUnusable, format_report, inspect_package
 from builder.pipeline import BuildSettings, build
-from tests.conftest import FIXTURES, SCHEMAS, run_cli
+from tests.conftest import FIXTURES, run_cli
 
 M12 = """<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="MAN" version="1"
@@ -78,8 +78,8 @@ def our_packages(tmp_path_factory):
 
 
 @pytest.mark.parametrize("target", ["scorm12", "scorm2004"])
-def test_our_packages_pass_with_schemas(our_packages, target):
-    report = inspect_package(our_packages[target], SCHEMAS)
+def test_our_packages_pass_with_schemas(our_packages, target, schemas):
+    report = inspect_package(our_packages[target], schemas)
     assert report.ok(strict=True), "\n".join(format_report(report))
     assert report.schema == "valid"
     assert report.version == ("1.2" if target == "scorm12" else "2004")
@@ -260,10 +260,10 @@ def test_no_external_entities_are_read(tmp_path):
         ("scorm2004_4th_invalid_missing_identifier.xml", False),
     ],
 )
-def test_schema_validation_with_the_official_schemas(tmp_path, example, valid):
-    manifest = (SCHEMAS / "examples" / example).read_bytes()
+def test_schema_validation_with_the_official_schemas(tmp_path, example, valid, schemas):
+    manifest = (schemas / "examples" / example).read_bytes()
     path = make_zip(tmp_path / "p.zip", {"imsmanifest.xml": manifest})
-    report = inspect_package(path, SCHEMAS)
+    report = inspect_package(path, schemas)
     assert report.schema == ("valid" if valid else "invalid")
     assert ("I401" in codes(report, "error")) is not valid
 
@@ -277,11 +277,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("inspect", *args)
 
 
-def test_command_exit_codes_text_and_json(tmp_path, our_packages):
-    proc = run(str(our_packages["scorm2004"]), "--schemas", "../shared/schemas")
+def test_command_with_schemas_says_valid_and_pass(our_packages, schemas):
+    proc = run(str(our_packages["scorm2004"]), "--schemas", str(schemas))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "schema:   valid" in proc.stdout and "PASS" in proc.stdout
     assert "index.html" in proc.stdout and "SCORM 2004" in proc.stdout
+
+
+def test_command_exit_codes_text_and_json(tmp_path, our_packages):
+    proc = run(str(our_packages["scorm2004"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "schema:   not checked" in proc.stdout and "PASS" in proc.stdout
 
     broken = pkg12(tmp_path, files='<file href="gone.js"/>')
     proc = run(str(broken), "--format", "json")

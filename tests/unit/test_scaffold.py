@@ -9,7 +9,7 @@ import yaml
 
 from builder.inspector import inspect_package
 from builder.scaffold import ScaffoldError, course_id_for, scaffold_course
-from tests.conftest import SCHEMAS, run_cli
+from tests.conftest import run_cli
 
 
 def test_new_course_validates_builds_and_passes_inspection(tmp_path):
@@ -32,12 +32,22 @@ def test_new_course_validates_builds_and_passes_inspection(tmp_path):
         "starter-scorm2004.zip",
     ]
     for target in ("scorm12", "scorm2004"):
-        report = inspect_package(out / f"starter-{target}.zip", SCHEMAS)
+        report = inspect_package(out / f"starter-{target}.zip")
         assert report.ok(strict=True), [str(f) for f in report.findings]
         html = zipfile.ZipFile(out / f"starter-{target}.zip").read("index.html").decode()
         # One presentation, one activity with a reflection, one quiz.
         assert 'data-type="reflection"' in html and 'data-type="single-choice"' in html
     assert "check-order" in (out / "starter-questions.gift.txt").read_text()
+
+
+def test_the_starter_manifests_are_schema_valid(tmp_path, assert_schema_valid):
+    scaffold_course(tmp_path / "starter")
+    out = tmp_path / "dist"
+    proc = run_cli("build", str(tmp_path / "starter"), "--out", str(out), "--target", "all")
+    assert proc.returncode == 0, proc.stderr
+    for target in ("scorm12", "scorm2004"):
+        with zipfile.ZipFile(out / f"starter-{target}.zip") as zf:
+            assert_schema_valid(zf.read("imsmanifest.xml"), f"starter-{target}")
 
 
 def test_the_starter_has_one_unit_of_each_kind_it_promises(tmp_path):
