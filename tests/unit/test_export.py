@@ -31,7 +31,7 @@ MOODLE_GRADES = {
 }  # fmt: skip
 
 #: Characters no export may contain: C0 controls but tab and line feed, DEL, C1 controls.
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 COURSE = {
     "course.yaml": """\
@@ -488,7 +488,8 @@ HOSTILE_TITLE = "/C:\\dir\\n " + HOSTILE + " 1/2 //"
 
 
 def one_line(text: str) -> str:
-    return " ".join(CONTROLS.sub("", text).split())
+    """Text as a one-line field reads back: a CR is a line break, then all breaks are spaces."""
+    return " ".join(CONTROLS.sub("", text.replace("\r", "\n")).split())
 
 
 def hostile_course(tmp_path: Path):
@@ -707,3 +708,54 @@ def test_short_answers_that_look_like_a_format_or_hold_signs_read_back_as_writte
     root = etree.fromstring(export_moodle_xml(course).data)
     texts = root.xpath("question[name/text='q-fill']/answer[@fraction='100']/text/text()")
     assert texts == list(answers)
+
+
+@pytest.fixture(scope="module")
+def tricky_model(tmp_path_factory: pytest.TempPathFactory):
+    from builder.pipeline import load_course
+
+    return load_course(write_course(tmp_path_factory.mktemp("model") / "course"))[0]
+
+
+#: Any text but the private-use characters the GIFT reader above uses as placeholders.
+ANY_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Co")), min_size=1, max_size=50
+)
+
+
+@given(title=ANY_TEXT, quiz_title=ANY_TEXT, prompt=ANY_TEXT, option=ANY_TEXT)
+def test_any_text_keeps_both_files_to_their_questions_and_categories(
+    tricky_model, title, quiz_title, prompt, option
+):
+    from builder.export import export_gift, export_moodle_xml
+
+    unit = tricky_model.units[1]
+    questions = tuple(
+        q.model_copy(
+            update={"prompt": prompt}
+            | ({"options": (q.options[0].model_copy(update={"text": option}), *q.options[1:])}
+               if q.type == "single-choice" else {})
+        )
+        for q in unit.quiz.questions
+    )  # fmt: skip
+    quiz = unit.quiz.model_copy(update={"title": quiz_title, "questions": questions})
+    units = (tricky_model.units[0], unit.model_copy(update={"quiz": quiz}))
+    course = tricky_model.model_copy(update={"title": title, "units": units})
+    names = [q.id for q in questions if q.type != "reflection"]
+    expected_path = [
+        "$course$",
+        "top",
+        one_line(title) or course.id,
+        one_line(quiz_title) or quiz.id,
+    ]
+
+    gift = parse_gift(export_gift(course).data)
+    assert [q["name"] for q in gift] == names
+    assert {tuple(split_category_path(q["category"])) for q in gift} == {tuple(expected_path)}
+    [single] = [q for q in gift if q["name"] == "q-signs"]
+    assert len(single["answers"]) == 2
+
+    root = etree.fromstring(export_moodle_xml(course).data)
+    nodes = root.findall("question")
+    assert [n.findtext("name/text") for n in nodes[1:]] == names
+    assert split_category_path(nodes[0].findtext("category/text")) == expected_path
