@@ -58,12 +58,21 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
+def css_string(text: str) -> Markup:
+    """`text` as a quoted CSS string, safe inside a <style> element (for @page headers)."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,;:–-_!?'()" else f"\\{ord(ch):x} " for ch in text
+    )
+    return Markup(f'"{escaped}"')
+
+
 def render_guide(rendered: RenderedCourse) -> bytes:
     """The guide as UTF-8 HTML; `rendered` must be the facilitator audience in single mode."""
     if rendered.audience != "facilitator":
         raise ValueError("the facilitator's guide needs the facilitator rendering")
     course = rendered.course
     css = (templates_dir() / "static" / STYLESHEET).read_text(encoding="utf-8")
+    t = catalogue(course.language)
     parts = {}
     for unit in course.units:
         body = rendered.units[unit.id].html
@@ -74,7 +83,7 @@ def render_guide(rendered: RenderedCourse) -> bytes:
         .get_template(TEMPLATE)
         .render(
             course=course,
-            t=catalogue(course.language),
+            t=t,
             html=rendered.units,
             parts=parts,
             intro=rendered.intro,
@@ -83,6 +92,9 @@ def render_guide(rendered: RenderedCourse) -> bytes:
             workshop=workshop_minutes(course),
             inline=lambda text, uid: render_inline(text, rendered.units[uid].inline_links),
             css=Markup(css),
+            running_header=css_string(
+                f"{course.title} – {catalogue(course.language)['facilitator.title']}"
+            ),
             generator=f"scorm-builder {__version__}",
         )
     )

@@ -128,6 +128,8 @@ def _lom2004(course: Course) -> etree._Element:
 
 def _rights(course: Course) -> str:
     parts = [course.credits.source, course.credits.licence]
+    if course.credits.distribution:
+        parts.append(course.credits.distribution)
     if course.credits.url:
         parts.append(course.credits.url)
     return ". ".join(p.rstrip(".") for p in parts) + "."

@@ -7,6 +7,7 @@ share one HTML document, and facilitator-only containers are dropped from learne
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -30,7 +31,9 @@ Audience = Literal["learner", "facilitator"]
 CALLOUTS = ("aim", "example", "note", "key-point", "reflection", "quote", "facilitator")
 #: Structural containers with their own rendering.
 STRUCTURAL = ("reveal", "figure", "quiz", "chart")
-CONTAINERS = CALLOUTS + STRUCTURAL
+#: Editor's notes: kept in the source, never rendered for anyone.
+EDITOR = "editor"
+CONTAINERS = (*CALLOUTS, *STRUCTURAL, EDITOR)
 
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 #: Schemes that run code or smuggle content past the package's own files; refused everywhere.
@@ -190,6 +193,100 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-") or "section"
 
 
+#: Names other Markdown tools give their boxes, and the block of ours that does the same job.
+_OTHER_TOOLS_NAMES = {
+    "tip": "note",
+    "info": "note",
+    "warning": "note",
+    "caution": "note",
+    "danger": "note",
+    "important": "key-point",
+    "details": "reveal",
+    "spoiler": "reveal",
+    "todo": EDITOR,
+    "comment": EDITOR,
+}
+#: A line that opens a `:::` block with a name, as a paragraph's text (when the name is unknown).
+_BLOCK_LINE = re.compile(r"^:{3,}[ \t]*([^\s:][^\s]*)")
+
+
+def container_problems(tokens: Sequence[Token]) -> list[tuple[int, str, str, str]]:
+    """`:::` blocks an author got wrong, as (line, code, message, hint), lines from 0.
+
+    An unknown name leaves the block as text that would reach learners (E327); a block never
+    closed takes in the rest of the unit (E328), reported at its opening line.
+    """
+    out: list[tuple[int, str, str, str]] = []
+    opened: list[Token] = []
+    for tok in tokens:
+        if tok.type == _OPEN:
+            opened.append(tok)
+        elif tok.type == _CLOSE and opened:
+            start = opened.pop()
+            if not tok.markup:  # the parser closed it at the end of the text
+                name = _container_name(start)
+                out.append(
+                    (
+                        start.map[0] if start.map else 0,
+                        "E328",
+                        f"'::: {name}' is never closed: it takes in the rest of the unit",
+                        "end the block with a line holding only ':::'",
+                    )
+                )
+        elif tok.type == "inline" and tok.map and ":::" in tok.content:
+            for i, line in enumerate(tok.content.split("\n")):
+                m = _BLOCK_LINE.match(line.strip())
+                if m:
+                    out.append((tok.map[0] + i, "E327", *_unknown_block(m.group(1))))
+    return out
+
+
+#: Wording that addresses whoever publishes or distributes the course, not its learners.
+_FOR_THE_DISTRIBUTOR = re.compile(
+    r"\b(?:TODO|FIXME|TBD)\b"
+    r"|(?i:\bbefore (?:distributing|publishing|releasing|you (?:distribute|publish|release))\b)"
+    r"|(?i:\bnote (?:to|for) (?:the )?(?:distributor|publisher|editor)s?\b)"
+)
+
+
+def meant_for_the_distributor(text: str) -> str | None:
+    """The words of `text` that address its distributor or editor (a to-do, a caveat), if any."""
+    m = _FOR_THE_DISTRIBUTOR.search(text)
+    return m.group() if m else None
+
+
+def distributor_notes(tokens: Sequence[Token]) -> list[tuple[int, str]]:
+    """(line from 0, words) of each paragraph or heading whose text addresses the distributor."""
+    out = []
+    for tok in tokens:
+        if tok.type == "inline" and tok.map:
+            m = _FOR_THE_DISTRIBUTOR.search(tok.content)
+            if m:
+                out.append((tok.map[0] + tok.content.count("\n", 0, m.start()), m.group()))
+    return out
+
+
+def distributor_warning(words: str) -> tuple[str, str]:
+    """Message and hint of W305."""
+    return (
+        f"'{words}' reads as a note for whoever edits or distributes the course, and learners "
+        "would see it",
+        "finish the text, or keep the note in a '::: editor' block (never published) or in "
+        "course.yaml's credits.distribution (manifest and facilitator's edition only)",
+    )
+
+
+def _unknown_block(name: str) -> tuple[str, str]:
+    """Message and hint for `::: name` with a name the builder does not know."""
+    close = _OTHER_TOOLS_NAMES.get(name.lower()) or next(
+        iter(difflib.get_close_matches(name.lower(), CONTAINERS, n=1)), None
+    )
+    known = ", ".join(CONTAINERS)
+    hint = f"did you mean '::: {close}'? The blocks are: {known}" if close else ""
+    message = f"unknown block '::: {name}': learners would see it as text"
+    return message, hint or f"the blocks are: {known}"
+
+
 def _drop_containers(tokens: list[Token], name: str) -> list[Token]:
     """`tokens` without the containers called `name` and everything inside them."""
     out: list[Token] = []
@@ -259,8 +356,14 @@ def render_markdown(
             )
         seen_defs.add(m.group(1))
 
+    for line0, code, message, hint in container_problems(tokens):
+        diag(line0, code, message, hint=hint)
+    tokens = _drop_containers(tokens, EDITOR)
     if audience == "learner":
         tokens = _drop_containers(tokens, "facilitator")
+        for line0, found in distributor_notes(tokens):
+            message, hint = distributor_warning(found)
+            diag(line0, "W305", message, hint=hint, severity="warning")
 
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     shift = heading_base - min(levels) if levels else 0
@@ -477,6 +580,8 @@ def _render_container(
             if src:
                 img = f'<img src="{_attr(src)}" alt="" loading="lazy">\n'
                 result.media.add(src)
+            else:
+                _figure_without_image(args, diag, line0)
             tok.content = f'<figure class="figure">\n{img}<figcaption>\n'
         else:
             tok.content = "</figcaption>\n</figure>\n"
@@ -488,6 +593,20 @@ def _render_container(
             if opening
             else "</div>\n"
         )
+
+
+def _figure_without_image(args: str, diag: Callable[..., None], line0: int | None) -> None:
+    """W304: a figure with no image looks unfinished to learners (a placeholder left in)."""
+    diag(
+        line0,
+        "W304",
+        f"figure '{args}' has no image: the file is not in media/"
+        if args
+        else "figure without an image",
+        hint="add the image to media/ and name it after '::: figure', or, if there is no image "
+        "to show, write the text without '::: figure'",
+        severity="warning",
+    )
 
 
 def _esc(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
 import sys
@@ -47,7 +48,7 @@ from builder.render import (
     unpack_unit,
 )
 from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
-from builder.validate import validate_course
+from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:
     from builder.cache import BuildCache, RenderCache
@@ -74,6 +75,9 @@ class BuildSettings:
     timestamp: int = 315532800
     strict: bool = False
     display_root: str | None = None
+    language: str | None = None
+    """Build the edition in this language from `translations/<language>.xlf` (builder/translate.py)
+    instead of the course as written."""
     cache: bool | None = None
     """Reuse what earlier builds made (parsed files, rendered units, pages) from
     `<out_dir>/.cache/` (safe to delete at any time). None: only for a course large enough to
@@ -114,10 +118,31 @@ def _load(
     a hash standing for the course without its units' Markdown (SourceTree.metadata_key)."""
     tree = load_sources(course_dir, display_root, cache)
     data = _load_data(tree, cache)
-    course, warnings = validate_course(tree, data)
+    try:
+        course, warnings = validate_course(tree, data)
+    except CourseInvalid as exc:
+        raise BuildFailed(exc.diagnostics + _markdown_problems(exc.standin, course_dir)) from None
     if strict and warnings:
         raise BuildFailed(warnings)
     return course, warnings, tree.digests, tree.metadata_key(data)
+
+
+def _markdown_problems(standin: Course, course_dir: Path) -> list[Diagnostic]:
+    """The Markdown problems of the units of a course that has other errors: an error in
+    course.yaml must not hide the errors in the units until the next run."""
+    if not standin.units:
+        return []
+    try:
+        render_audiences(standin, course_dir, "single")
+    except BuildFailed as exc:
+        # Links, reveals and charts that name another unit, question or data set may only be
+        # broken because that one is: left to the next run.
+        return [d for d in exc.diagnostics if d.code not in _CROSS_REFERENCES]
+    return []
+
+
+#: Diagnostic codes of Markdown that refers to something defined elsewhere in the course.
+_CROSS_REFERENCES = frozenset(("E322", "E324", "E325"))
 
 
 def _load_cached(
@@ -354,14 +379,33 @@ def render_audiences(
 
 
 def validate(
-    course_dir: Path, display_root: str | None = None, strict: bool = False
+    course_dir: Path,
+    display_root: str | None = None,
+    strict: bool = False,
+    language: str | None = None,
 ) -> tuple[Course, list[Diagnostic]]:
-    """Every problem of a course, the facilitator's material included, without writing anything."""
+    """Every problem of a course, the facilitator's material included, without writing anything;
+    with `language`, of that edition (its translation file included)."""
     with _no_cyclic_gc():
         course, warnings = load_course(course_dir, display_root, strict)
-        rendered, _ = render_audiences(course, course_dir, course.packaging)
+        if language is not None:
+            course, warnings = translate_step(course, warnings, course_dir, language, display_root)
+            if strict and warnings:
+                raise BuildFailed(warnings)
+        rendered, guide = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
-    return course, warnings
+    return course, _with_render_warnings(warnings, [rendered, guide], strict)
+
+
+def _with_render_warnings(
+    warnings: list[Diagnostic], rendered: Sequence[RenderedCourse], strict: bool
+) -> list[Diagnostic]:
+    """`warnings` and those the renderings found, once each; raise them if `strict`."""
+    found = [w for r in rendered for w in r.warnings]
+    found = [w for i, w in enumerate(found) if w not in found[:i] and w not in warnings]
+    if strict and found:
+        raise BuildFailed(found)
+    return sorted([*warnings, *found])
 
 
 def _shared_entries(
@@ -631,6 +675,20 @@ def _leave_to_the_os() -> None:
     gc.freeze()
 
 
+def translate_step(
+    course: Course,
+    warnings: list[Diagnostic],
+    course_dir: Path,
+    language: str,
+    display_root: str | None,
+) -> tuple[Course, list[Diagnostic]]:
+    """The course in `language` (between validate and render); every warning so far and its own."""
+    from builder.translate import translate_course
+
+    translated, found = translate_course(course, course_dir, language, display_root)
+    return translated, warnings + found
+
+
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build every requested target into settings.out_dir; `progress` hears each step's name."""
     with _no_cyclic_gc():
@@ -641,10 +699,18 @@ def _build(settings: BuildSettings, progress: Callable[[str], None] | None) -> B
     started = time.perf_counter()
     step = progress or (lambda _name: None)
     step("reading the course")
-    if not _wants_cache(settings):
+    # A language edition is built without the cache: its keys stand for the course as written.
+    if settings.language is not None or not _wants_cache(settings):
         course, warnings, digests, course_key = _load(
             settings.course_dir, settings.display_root, settings.strict
         )
+        if settings.language is not None:
+            course, warnings = translate_step(
+                course, warnings, settings.course_dir, settings.language, settings.display_root
+            )
+            if settings.strict and warnings:
+                raise BuildFailed(warnings)
+            course_key = hashlib.sha256(course.model_dump_json().encode()).digest()
         result = _outputs(settings, step, course, warnings, digests, course_key, None, None)
     else:
         from builder.cache import CACHE_DIR, BuildCache
@@ -691,6 +757,7 @@ def _outputs(
         if FACILITATOR_TARGET in settings.targets:
             jobs.append(FACILITATOR_JOB)
         done = _render(course, settings.course_dir, jobs, render_cache)
+        result.warnings = _with_render_warnings(result.warnings, done, settings.strict)
         rendered = done[0]
         _check_media(rendered)
         _check_suspend_data(course, scorm, mode, cache, course_key)

@@ -42,7 +42,7 @@ from builder.markdown import (
     render_markdown,
     unsafe_url,
 )
-from builder.model import Course, Quiz, Unit
+from builder.model import Course, Quiz, Unit, response_id
 from builder.suspend import fill_in_max_length
 
 Target = Literal["scorm12", "scorm2004"]
@@ -99,6 +99,8 @@ class RenderedCourse:
     media: dict[str, MediaFile] = field(default_factory=dict)
     quiz_html: dict[str, dict[str, str]] = field(default_factory=dict)
     """Each unit's quiz texts as inline HTML (what `md_inline` gives), by unit id and text."""
+    warnings: list[Diagnostic] = field(default_factory=list)
+    """What the Markdown has that looks unfinished (the build goes on; --strict stops it)."""
 
 
 def template_cache_dir() -> Path:
@@ -619,6 +621,7 @@ def render_units(
         diags += out.intro.diagnostics
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)
+    out.warnings = sorted(d for d in diags if d.severity == "warning")
     return out
 
 
@@ -642,6 +645,10 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
             item["maxLength"] = fill_in_max_length(q)
         elif q.type == "reflection":
             item["maxLength"] = q.max_length
+        ids = [*item.get("options", ()), *item.get("prompts", ()), *item.get("targets", ())]
+        if any(response_id(i) != i for i in ids):
+            # SCORM 2004 reports answers with these: ids Moodle accepts (validate.py, E314).
+            item["lmsIds"] = {i: response_id(i) for i in ids}
         questions.append(item)
     return {
         "id": quiz.id,

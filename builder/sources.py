@@ -349,6 +349,17 @@ def _problem_at(text: str, byte_offset: int, line_offset: int) -> tuple[int, int
     return line + line_offset, len(before) - (before.rfind("\n") + 1) + 1
 
 
+def _colon_in_value(line: str) -> tuple[str, str]:
+    """Message and hint for a value with ': ' in it, which YAML reads as a second key."""
+    key, _, value = line.partition(": ")
+    value = value.strip()
+    message = "a colon followed by a space inside a value (YAML reads it as a new key)"
+    if key.strip() and value and not value.startswith(("'", '"')):
+        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return message, f"put the value in quotes: {key.rstrip()}: {quoted}"
+    return message, "put the value in double quotes"
+
+
 def parse_yaml(
     text: str, display: str, line_offset: int = 0
 ) -> tuple[Any, dict[Loc, tuple[int, int]], list[Diagnostic]]:
@@ -371,6 +382,8 @@ def parse_yaml(
             hint = "indent with spaces, not tabs"
         elif problem in ("did not find expected key", "found unexpected end of stream"):
             hint = "a quote or bracket opened on an earlier line may not be closed"
+        elif problem.startswith("mapping values are not allowed") and mark:
+            problem, hint = _colon_in_value(lines[mark.line] if mark.line < len(lines) else "")
         return (
             None,
             {},

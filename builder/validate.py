@@ -7,24 +7,28 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.itemcheck import check_items
+from builder.markdown import distributor_warning, meant_for_the_distributor
 from builder.model import (
     QUESTION_TYPES,
     Course,
     CourseFile,
+    Credits,
     DataSet,
     Matching,
     MultipleResponse,
     Question,
     Quiz,
+    Reporting,
     SingleChoice,
     Unit,
     UnitMeta,
+    response_id,
 )
 from builder.sources import Loc, SourceFile, SourceTree
 
@@ -46,29 +50,88 @@ def _clean_loc(loc: tuple[Any, ...]) -> Loc:
     return tuple(out)
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation may hold: through Optional, unions, tuples and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
 def _fields_of(model: type[BaseModel], loc: Loc) -> list[str]:
-    """Known field names at `loc` (for 'did you mean' hints); best effort."""
-    current: Any = model
+    """Known field names at `loc` (for 'did you mean' hints), across every question type."""
+    current = [model]
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        info = getattr(current, "model_fields", {}).get(part)
-        if info is None:
-            return []
-        ann = info.annotation
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        nxt = None
-        for cand in candidates:
-            for sub in (cand, *getattr(cand, "__args__", ())):
-                if isinstance(sub, type) and issubclass(sub, BaseModel):
-                    nxt = sub
-                    break
-            if nxt:
-                break
-        if nxt is None:
-            return []
-        current = nxt
-    return list(getattr(current, "model_fields", {}))
+        current = [
+            sub
+            for m in current
+            if part in m.model_fields
+            for sub in _models_in(m.model_fields[part].annotation)
+        ]
+    return sorted({name for m in current for name in m.model_fields})
+
+
+#: Pydantic's error types, worded for course authors (the field's path comes first).
+_PLAIN: dict[str, str] = {
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "tuple_type": "must be a list (one '- ' line per item)",
+    "list_type": "must be a list (one '- ' line per item)",
+    "dict_type": "must be a group of 'key: value' lines",
+    "model_type": "must be a group of 'key: value' lines",
+    "model_attributes_type": "must be a group of 'key: value' lines",
+    "string_pattern_mismatch": "is not written as expected",
+    "url_parsing": "must be a web address (https://…)",
+    "url_scheme": "must be a web address (https://…)",
+}
+
+
+def _plain_words(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+    """What is wrong with a value, in plain words; None for an error type not worded here."""
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind == "too_short":
+        have = len(value) if isinstance(value, list | tuple) else ctx.get("actual_length")
+        least = ctx.get("min_length")
+        return f"needs at least {least} item{'' if least == 1 else 's'} (it has {have})"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed"
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"needs at least {least} characters"
+    if kind == "string_too_long":
+        return (
+            f"is {len(value) if isinstance(value, str) else '?'} characters long; at most "
+            f"{ctx.get('max_length')} are allowed"
+        )
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx.get(key)}"
+    return None
+
+
+def _follow_on(kind: str, ctx: dict[str, Any], value: Any) -> bool:
+    """A list 'too short' only because some of its items have errors of their own."""
+    return (
+        kind == "too_short"
+        and isinstance(value, list | tuple)
+        and len(value) >= int(ctx.get("min_length", 0))
+    )
 
 
 def pydantic_diagnostics(
@@ -109,13 +172,19 @@ def pydantic_diagnostics(
             hint = "type is one of: " + ", ".join(sorted(QUESTION_TYPES))
         elif kind in ("model_type", "dict_type") and not loc:
             code, msg = "E108", f"the file is empty or is not a mapping of keys to values ({what})"
+        elif _follow_on(kind, err.get("ctx", {}), value):
+            continue  # its items' own errors say what is wrong
         else:
             code = "E205"
             got = repr(value)
             if len(got) > 60:  # a long title would drown the message
                 got = f"{got[:40]}… ({len(value) if isinstance(value, str) else len(got)} chars)"
-            shown = "" if isinstance(value, dict | list) else f" (got {got})"
-            msg = f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}{shown}"
+            plain = isinstance(value, dict | list | tuple) or kind == "string_too_long"
+            shown = "" if plain else f" (got {got})"
+            words = _plain_words(kind, err.get("ctx", {}), value)
+            if words is None:
+                words = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+            msg = f"{field} {words}{shown}"
         out.append(source.diagnostic(loc, code, msg, hint=hint))
     return out
 
@@ -183,6 +252,28 @@ def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
                         f"question '{q.id}' has two prompts with id '{p.id}'",
                     )
                 seen.append(p.id)
+
+
+def _check_response_ids(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
+    """Two ids of one question that SCORM 2004 would report as the same response id."""
+    for qi, q in enumerate(quiz.questions):
+        groups: list[tuple[str, Sequence[str]]] = []
+        if isinstance(q, SingleChoice | MultipleResponse | Matching):
+            groups.append(("options", [o.id for o in q.options]))
+        if isinstance(q, Matching):
+            groups.append(("prompts", [p.id for p in q.prompts]))
+        for field, ids in groups:
+            first: dict[str, str] = {}
+            for i, oid in enumerate(ids):
+                other = first.setdefault(response_id(oid), oid)
+                if other != oid:
+                    yield source.diagnostic(
+                        ("questions", qi, field, i, "id"),
+                        "E314",
+                        f"question '{q.id}': ids '{other}' and '{oid}' would both be reported "
+                        f"to the LMS as '{response_id(oid)}'",
+                        hint="rename one of them so that they differ in a letter or digit",
+                    )
 
 
 _CHART = re.compile(r"^ {0,3}:{3,}[ \t]*chart[ \t]+(\S+)", re.MULTILINE)
@@ -264,6 +355,83 @@ def _check_dataset(
             )
 
 
+def _distributor_notes(
+    cfile: CourseFile, course_src: SourceFile, units: Sequence[tuple[UnitMeta, SourceFile]]
+) -> list[Diagnostic]:
+    """W305 for the texts of course.yaml and front matter that learners see, where they read
+    as a note for whoever edits or distributes the course (a to-do, a caveat)."""
+    texts: list[tuple[SourceFile, Loc, str | None]] = [
+        (course_src, ("title",), cfile.title),
+        (course_src, ("description",), cfile.description),
+        (course_src, ("aim",), cfile.aim),
+        (course_src, ("credits", "source"), cfile.credits.source),
+        (course_src, ("credits", "licence"), cfile.credits.licence),
+        *((course_src, ("objectives", i), text) for i, text in enumerate(cfile.objectives)),
+    ]
+    for meta, src in units:
+        texts += [(src, ("title",), meta.title), (src, ("aim",), meta.aim)]
+        texts += [(src, ("objectives", i), text) for i, text in enumerate(meta.objectives)]
+    out = []
+    for src, loc, text in texts:
+        words = meant_for_the_distributor(text or "")
+        if words:
+            message, hint = distributor_warning(words)
+            out.append(src.diagnostic(loc, "W305", message, hint=hint, severity="warning"))
+    return out
+
+
+class CourseInvalid(BuildFailed):
+    """The course has errors. `standin` holds every unit that could be read, so that the
+    problems in their Markdown are reported in the same run (an error in course.yaml, or in
+    the list of units, must not hide them)."""
+
+    def __init__(self, diagnostics: list[Diagnostic], standin: Course) -> None:
+        super().__init__(diagnostics)
+        self.standin = standin
+
+
+def _standin_course(
+    metas: dict[str, tuple[UnitMeta, SourceFile]],
+    quizzes: dict[str, Quiz],
+    datasets: list[DataSet],
+) -> Course:
+    """A course of every readable unit, in file order, for checking their Markdown only."""
+    units = []
+    for meta, src in sorted(metas.values(), key=lambda pair: pair[1].rel):
+        rel = PurePosixPath(meta.quiz).as_posix() if meta.quiz else None
+        units.append(
+            Unit(
+                id=meta.id,
+                title=meta.title,
+                kind=meta.kind,
+                duration=meta.duration,
+                aim=meta.aim,
+                objectives=meta.objectives,
+                file=src.rel,
+                source=src.display,
+                body=src.body,
+                body_line=src.body_line,
+                quiz=quizzes.get(rel) if rel else None,
+            )
+        )
+    return Course(
+        id="course",
+        title="course",
+        version="0",
+        language="en",
+        description="",
+        keywords=(),
+        aim=None,
+        objectives=(),
+        introduction=None,
+        credits=Credits(source="-", licence="-"),
+        reporting=Reporting(),
+        packaging="single",
+        units=tuple(units),
+        datasets=tuple(datasets),
+    )
+
+
 def validate_course(
     tree: SourceTree, data: Sequence[SourceFile] = ()
 ) -> tuple[Course, list[Diagnostic]]:
@@ -307,6 +475,7 @@ def validate_course(
             broken.add(rel)
             continue
         diags += _check_quiz(quiz, src)
+        diags += _check_response_ids(quiz, src)
         if quiz.id in quiz_ids:
             diags.append(
                 src.diagnostic(
@@ -353,7 +522,7 @@ def validate_course(
         datasets.append(ds)
 
     if cfile is None or tree.course is None:
-        raise BuildFailed(diags)
+        raise CourseInvalid(diags, _standin_course(metas, quizzes, datasets))
 
     units: list[Unit] = []
     listed = set()
@@ -467,6 +636,8 @@ def validate_course(
                 )
             )
 
+    diags += _distributor_notes(cfile, tree.course, [metas[u.id] for u in units])
+
     rep = cfile.reporting
     if rep.status != "completed/incomplete":
         target = next((u for u in units if u.id == rep.assessment), None)
@@ -501,7 +672,7 @@ def validate_course(
             )
 
     if has_errors(diags):
-        raise BuildFailed(diags)
+        raise CourseInvalid(diags, _standin_course(metas, quizzes, datasets))
     course = Course(
         id=cfile.id,
         title=cfile.title,

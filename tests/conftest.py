@@ -73,15 +73,17 @@ def run_cli(
     """Run the builder's CLI as a user would: a real process, its output and exit code.
 
     `env` holds variables set on top of the current environment (read at call time, so the
-    session's private cache folder below reaches every process).
+    session's private cache folder below reaches every process). The process imports this
+    checkout's builder whatever its working folder, not another installed copy.
     """
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
         cli_command(*args),
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
     )
 
 

@@ -286,20 +286,20 @@ def test_module_aim_objectives_and_introduction(built, source):
         assert _norm(theirs).removeprefix("an understanding of ") in _norm(mine)
 
 
-def test_the_three_maps_are_captioned_figures_with_credit_and_documented_files(built, source):
+def test_the_three_maps_are_described_said_not_reproduced_and_their_files_documented(built, source):
     titles = re.findall(r"^## ((?:Main global|Methamphetamine).+)$", source, re.MULTILINE)
     assert len(titles) == 3
-    figures = built.learner.xpath('//figure[contains(@class, "figure")]')
-    captions = [_norm(f.text_content()) for f in figures]
-    readme = (COURSE / "media" / "README.md").read_text(encoding="utf-8")
+    unit = _unit(built.course, "Setting the scene")
+    text = _norm(_section(built.learner, unit.id).text_content())
     for title in titles:
-        [caption] = [c for c in captions if _norm(title) in c]
-        assert "world drug report 2015" in caption and "description" in caption
-    names = re.findall(r"`(unodc-[a-z0-9-]+\.png)`", readme)
-    assert len(names) == 3
-    unit_text = "".join(p.read_text(encoding="utf-8") for p in (COURSE / "units").glob("*.md"))
-    for name in names:
-        assert f"::: figure ../media/{name}" in unit_text
+        assert _norm(title) in text
+    # No placeholder pointing at pictures that are not there: the text says where the maps are.
+    assert "graphics below" not in text and "maps below" not in text
+    assert "the maps are not reproduced in this course" in text
+    assert "world drug report 2015" in text
+    assert not built.learner.xpath('//figure[contains(@class, "figure")][not(.//img)]')
+    readme = (COURSE / "media" / "README.md").read_text(encoding="utf-8")
+    assert len(re.findall(r"`(unodc-[a-z0-9-]+\.png)`", readme)) == 3
 
 
 # --------------------------------------------------------------------------- questions
@@ -545,6 +545,66 @@ def test_manifest_carries_title_description_keywords_language_version_and_credit
     assert lom.find(f".//{LOM}lifeCycle/{LOM}version/{LOM}string").text == course.version
     rights = lom.find(f".//{LOM}rights/{LOM}description/{LOM}string").text
     assert "Module 7" in rights and "licence" in rights
+
+
+def test_the_distributors_licence_caveat_is_in_the_manifest_and_guide_not_on_learner_pages(
+    built,
+):
+    caveat = _norm(built.course.credits.distribution or "")
+    assert "confirm it with the toolkit's publisher" in caveat
+    rights = built.manifest2004.find(f".//{LOM}rights/{LOM}description/{LOM}string").text
+    assert caveat in _norm(rights)
+    assert caveat in built.guide_text
+    assert "before distributing" not in built.learner_text
+    assert _norm(built.course.credits.licence) in built.learner_text  # the licence itself stays
+
+
+# --------------------------------------------------------------------------- editorial review
+
+
+def test_the_region_always_has_an_antecedent():
+    """'the region' is never left without saying which: sessions 7.1, 7.3 and 7.4 once did."""
+    for unit in ("session-7-1", "session-7-3", "session-7-4"):
+        text = " ".join((COURSE / "units" / f"{unit}.md").read_text(encoding="utf-8").split())
+        assert not re.search(r"\bin the region\b", text), unit
+
+
+def test_names_spelt_as_their_owners_spell_them(built):
+    assert "nkoranza south" in built.learner_text and "nkuranza" not in built.learner_text
+    quiz_text = (COURSE / "quizzes" / "check-7-7.yaml").read_text(encoding="utf-8")
+    assert "calderón" in built.learner_text and "Calderon" not in quiz_text
+    assert "calderon" not in built.learner_text
+
+
+def test_the_7_4_check_uses_the_sessions_own_words(built):
+    unit = _unit(built.course, "Improving governance and political processes")
+    assert unit.quiz is not None and unit.quiz.id == "check-7-4"
+    text = _norm(_section(built.learner, unit.id).text_content())
+    quiz = _norm((COURSE / "quizzes" / "check-7-4.yaml").read_text(encoding="utf-8"))
+    assert "high-target offenders" in text and "high-target offenders" in quiz
+    assert "high-level offenders" not in quiz
+
+
+def test_the_unodc_homicide_figure_is_cited_and_no_note_repeats_another_silently(built):
+    body = (COURSE / "units" / "session-7-5.md").read_text(encoding="utf-8")
+    assert re.search(r"less than 0\.5 per 100,000, according to the\s+UNODC\)\.\[\^\d\]", body)
+    unit = _unit(built.course, "Drug market-related insecurity and violence")
+    notes = _section(built.learner, unit.id).xpath('.//section[contains(@class, "footnotes")]//li')
+    texts = [_norm(li.text_content()).replace("↩", "").strip() for li in notes]
+    assert len(set(texts)) == len(texts)
+
+
+def test_every_further_reading_entry_is_in_the_source_or_recorded(built, source):
+    """An entry the source's list lacks must be recorded in EDITORIAL.md."""
+    editorial = _norm((COURSE / "EDITORIAL.md").read_text(encoding="utf-8"))
+    handout = _norm(source.split("## Handout: Key resources")[1])
+    body = (COURSE / "units" / "handout-further-reading.md").read_text(encoding="utf-8")
+    entries = re.findall(r"^- (.+?),", body, re.MULTILINE)
+    assert len(entries) >= 6
+    for entry in entries:
+        author = _norm(entry).split(" (")[0]
+        assert author in handout or author in editorial, entry
+    assert "world bank (2012)" in editorial  # the entry the review asked about
 
 
 # --------------------------------------------------------------------------- the validator

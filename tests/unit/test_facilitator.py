@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -208,3 +209,59 @@ def test_a_problem_only_in_facilitator_material_fails_the_guide_but_not_the_pack
     proc = run_cli("validate", "course", cwd=tmp_path)
     assert proc.returncode == 1
     assert reported(proc.stderr), proc.stderr
+
+
+def _print_rules(css: str) -> str:
+    """The guide's rules for paper: @page and the print media block, without comments."""
+    return re.sub(r"/\*.*?\*/", "", css[css.index("@page") :], flags=re.DOTALL)
+
+
+def test_printed_pages_carry_a_running_header_and_page_numbers(minimal_course, tmp_path):
+    edit_text(
+        minimal_course / "course.yaml",
+        'title: "Minimal course: water safety"',
+        'title: "Water </style><script>alert(1)</script> \\"safety\\""',
+    )
+    out = tmp_path / "dist"
+    run_build(minimal_course, out, "facilitator")
+    text = (out / GUIDE).read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(text)
+    assert not doc.xpath("//script")  # the title cannot close the style element
+    [style] = doc.xpath("//style/text()")
+    assert "counter(page)" in style and "counter(pages)" in style
+    header = style[style.index('@top-left { content: "') :].split(";")[0]
+    assert header.startswith('@top-left { content: "Water \\3c \\2f style\\3e \\3c script\\3e')
+    assert "Facilitator's guide" in header
+    assert "@page :first" in style  # no header or number on the cover
+
+
+def test_print_rules_keep_only_short_blocks_unbroken(minimal_course, tmp_path):
+    out = tmp_path / "dist"
+    run_build(minimal_course, out, "facilitator")
+    style = lxml_html.fromstring((out / GUIDE).read_bytes()).xpath("//style/text()")[0]
+    unbroken: list[str] = []
+    for rule in _print_rules(style).split("}"):
+        if "break-inside: avoid" in rule:
+            unbroken += [s.strip() for s in rule.split("{")[-2].split(",")]
+    # A long block that may not break is pushed whole to the next page: a near-empty page.
+    for long_block in (".callout", "table", ".key-question", "blockquote", ".answer-key"):
+        assert long_block not in unbroken
+    # A chart learners see after answering prints in place, under its label.
+    assert ".reveal:has(> .chart)" in unbroken
+
+
+def test_cover_and_running_order_agree_on_the_workshop_and_explain_the_rest(tmp_path):
+    build(BuildSettings(REPO / "course", tmp_path, targets=("facilitator",)))
+    [path] = tmp_path.glob("*-facilitator.html")
+    doc = lxml_html.fromstring(path.read_bytes())
+    cover = " ".join(doc.xpath('//header[@class="guide-cover"]')[0].text_content().split())
+    course, _ = load_course(REPO / "course")
+    workshop = sum(u.duration for u in course.units if u.kind in ("presentation", "activity"))
+    assert (workshop, course.duration) == (180, 220)
+    assert f"Workshop: {workshop} minutes" in cover
+    assert f"Total learning time: {course.duration} minutes" in cover
+    total = doc.xpath('//table[@class="schedule"]/tfoot')[0].text_content()
+    assert f"{workshop} min" in total
+    note = " ".join(doc.xpath('//p[contains(@class, "timing-note")]')[0].text_content().split())
+    assert f"{workshop} minutes" in note and f"({course.duration - workshop} minutes)" in note
+    assert f"{course.duration} minutes in all" in note

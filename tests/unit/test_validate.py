@@ -31,10 +31,8 @@ def test_missing_field_and_wrong_type_are_reported_together_sorted(minimal_cours
     edit_text(minimal_course / "quizzes" / "check.yaml", "pass_mark: 50", "pass_mark: 150")
     assert validation_problems(minimal_course) == [
         "course/course.yaml:1:1: error[E201]: missing required field 'version'",
-        "course/quizzes/check.yaml:3:1: error[E205]: pass_mark: input should be less than or "
-        "equal to 100 (got 150)",
-        "course/units/rules.md:5:1: error[E205]: duration: input should be a valid integer, "
-        "unable to parse string as an integer (got 'ten')",
+        "course/quizzes/check.yaml:3:1: error[E205]: pass_mark must be at most 100 (got 150)",
+        "course/units/rules.md:5:1: error[E205]: duration must be a whole number (got 'ten')",
     ]
 
 
