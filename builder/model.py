@@ -23,6 +23,9 @@ Mode = Literal["single", "multi"]
 #: The SCORM version a package is built for.
 Target = Literal["scorm12", "scorm2004"]
 ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/failed"]
+#: How a multiple-response or matching question counts: only when fully right, or in part
+#: (each right option or pair earns its share; each wrong option takes one back), as Moodle does.
+Scoring = Literal["all-or-nothing", "partial"]
 
 
 class Strict(BaseModel):
@@ -123,6 +126,7 @@ class Quiz(Strict):
     intro: Text | None = None
     pass_mark: Percent | None = None
     attempts: Annotated[int, Field(ge=0, le=99)] = 0
+    scoring: Scoring = "all-or-nothing"
     questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
     @property
