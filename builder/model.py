@@ -19,6 +19,9 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 
 UnitKind = Literal["presentation", "activity", "handout", "assessment"]
 ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/failed"]
+#: How a multiple-response or matching question counts: only when fully right, or in part
+#: (each right option or pair earns its share; each wrong option takes one back), as Moodle does.
+Scoring = Literal["all-or-nothing", "partial"]
 
 
 class Strict(BaseModel):
@@ -119,6 +122,7 @@ class Quiz(Strict):
     intro: Text | None = None
     pass_mark: Percent | None = None
     attempts: Annotated[int, Field(ge=0, le=99)] = 0
+    scoring: Scoring = "all-or-nothing"
     questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
     @property

@@ -654,6 +654,7 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
         "id": quiz.id,
         "passMark": quiz.pass_mark,
         "attempts": quiz.attempts,
+        "scoring": quiz.scoring,
         "maxPoints": quiz.max_points,
         "questions": questions,
     }

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.markdown import distributor_warning, meant_for_the_distributor
+from builder.itemcheck import check_items
 from builder.model import (
     QUESTION_TYPES,
     Course,
@@ -495,6 +496,11 @@ def validate_course(
             questions.setdefault(q.id, q)
         quizzes[rel] = quiz
         quiz_sources[rel] = src
+
+    diags += check_items(
+        [(quiz, quiz_sources[rel]) for rel, quiz in quizzes.items()],
+        cfile.language if cfile else "en",
+    )
 
     datasets: list[DataSet] = []
     dataset_ids: dict[str, str] = {}
