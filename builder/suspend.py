@@ -10,10 +10,16 @@ Format 2 of the encoding, keyed by the author's ids so that a rebuilt course kee
 applies (builder/runtime/README.md), in characters:
     "2" "!" visited unit ids joined by ","
         "!" per quiz: id ":" attempts(2) ":" best(3) ":" flag(1) ":" shape(3), joined by ","
+            and, for a quiz that draws or orders: ":" draw ":" orders, where draw is a base-32
+            bitmap over the quiz's questions (one digit per five; empty without `draw`) and
+            orders the display order of each ordered question of the attempt (shuffled
+            options, sequencing steps), one fixed-width base-36 position per option
         "!" per answer: id ":" base-36 length ":" shape(3) + value, joined by ","
-with each value at most: single-choice the base-36 option index; true-false 1; multiple
-response one base-32 digit per five options; matching one fixed-width base-36 target number per
-prompt; fill-in and reflection the text itself.
+with each value at most: single-choice and likert the base-36 option index; true-false 1;
+multiple response one base-32 digit per five options; matching one fixed-width base-36 target
+number per prompt; sequencing one fixed-width base-36 position per step; fill-in and reflection
+the text itself. Only the questions of the current attempt keep an answer, so a quiz that draws
+N questions counts its N largest graded answers (and every ungraded one).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from builder.errors import BuildFailed, Diagnostic
-from builder.model import Course, FillIn, Question, Unit
+from builder.model import Course, FillIn, Question, Quiz, Unit
 
 #: suspend_data limits by target (characters).
 LIMITS = {"scorm12": 4096, "scorm2004": 64000}
@@ -62,6 +68,10 @@ def answer_size(question: Question) -> int:
     match question.type:
         case "single-choice":
             return _base36_digits(len(question.options) - 1)
+        case "likert":
+            return _base36_digits(len(question.scale) - 1)
+        case "sequencing":
+            return order_size(question)
         case "true-false":
             return 1
         case "multiple-response":
@@ -72,6 +82,39 @@ def answer_size(question: Question) -> int:
             return text_limit(question) or 0
 
 
+def order_size(question: Question) -> int:
+    """Characters of one question's option (or step) order: a fixed-width position each."""
+    items = question.steps if question.type == "sequencing" else getattr(question, "options", ())
+    return len(items) * _base36_digits(max(0, len(items) - 1))
+
+
+def _ordered(quiz: Quiz, question: Question) -> bool:
+    """Whether the runtime keeps a display order for this question (see `needsOrder`)."""
+    return question.type == "sequencing" or (
+        quiz.shuffle and question.type in ("single-choice", "multiple-response")
+    )
+
+
+def _drawn(quiz: Quiz, sizes: dict[str, int]) -> list[int]:
+    """The sizes that can be saved at once: all, or the `draw` largest graded ones and every
+    ungraded one."""
+    if quiz.draw is None:
+        return [sizes[q.id] for q in quiz.questions if q.id in sizes]
+    graded = sorted(sizes[q.id] for q in quiz.questions if q.points > 0 and q.id in sizes)
+    ungraded = [sizes[q.id] for q in quiz.questions if q.points == 0 and q.id in sizes]
+    return graded[::-1][: quiz.draw] + ungraded
+
+
+def quiz_entry_size(quiz: Quiz) -> int:
+    """The longest entry of a quiz in the quizzes part (without the separating comma)."""
+    size = len(quiz.id) + 4 + _QUIZ_FIELDS
+    orders = {q.id: order_size(q) for q in quiz.questions if _ordered(quiz, q)}
+    if quiz.draw is None and not orders:
+        return size
+    draw = math.ceil(len(quiz.questions) / 5) if quiz.draw is not None else 0
+    return size + 2 + draw + sum(_drawn(quiz, orders))
+
+
 def _joined(sizes: Sequence[int]) -> int:
     return sum(sizes) + max(0, len(sizes) - 1)
 
@@ -80,15 +123,18 @@ def worst_case_size(units: Sequence[Unit]) -> int:
     """The longest suspend_data of a SCO made of these units (format 2, see module doc)."""
     quizzes = [u.quiz for u in units if u.quiz]
     answers = []
-    for q in (q for quiz in quizzes for q in quiz.questions):
-        body = _SHAPE + answer_size(q)
-        answers.append(len(q.id) + 1 + _base36_digits(body) + 1 + body)
+    for quiz in quizzes:
+        sizes = {}
+        for q in quiz.questions:
+            body = _SHAPE + answer_size(q)
+            sizes[q.id] = len(q.id) + 1 + _base36_digits(body) + 1 + body
+        answers += _drawn(quiz, sizes)
     return (
         1
         + 1
         + _joined([len(u.id) for u in units])
         + 1
-        + _joined([len(z.id) + 4 + _QUIZ_FIELDS for z in quizzes])
+        + _joined([quiz_entry_size(z) for z in quizzes])
         + 1
         + _joined(answers)
     )
