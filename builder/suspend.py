@@ -95,24 +95,33 @@ def _ordered(quiz: Quiz, question: Question) -> bool:
     )
 
 
-def _drawn(quiz: Quiz, sizes: dict[str, int]) -> list[int]:
-    """The sizes that can be saved at once: all, or the `draw` largest graded ones and every
-    ungraded one."""
+def _entry_size(question: Question) -> int:
+    """One saved answer: id ":" base-36 length ":" shape + value."""
+    body = _SHAPE + answer_size(question)
+    return len(question.id) + 1 + _base36_digits(body) + 1 + body
+
+
+def attempt_questions(quiz: Quiz) -> list[Question]:
+    """The questions of the attempt whose saved state is longest: all of them, or the `draw`
+    graded ones whose answer and order take the most room, and every ungraded one."""
     if quiz.draw is None:
-        return [sizes[q.id] for q in quiz.questions if q.id in sizes]
-    graded = sorted(sizes[q.id] for q in quiz.questions if q.points > 0 and q.id in sizes)
-    ungraded = [sizes[q.id] for q in quiz.questions if q.points == 0 and q.id in sizes]
-    return graded[::-1][: quiz.draw] + ungraded
+        return list(quiz.questions)
+
+    def room(q: Question) -> int:
+        return _entry_size(q) + 1 + (order_size(q) if _ordered(quiz, q) else 0)
+
+    graded = sorted((q for q in quiz.questions if q.points > 0), key=room, reverse=True)
+    return graded[: quiz.draw] + [q for q in quiz.questions if q.points == 0]
 
 
 def quiz_entry_size(quiz: Quiz) -> int:
     """The longest entry of a quiz in the quizzes part (without the separating comma)."""
     size = len(quiz.id) + 4 + _QUIZ_FIELDS
-    orders = {q.id: order_size(q) for q in quiz.questions if _ordered(quiz, q)}
-    if quiz.draw is None and not orders:
+    if quiz.draw is None and not any(_ordered(quiz, q) for q in quiz.questions):
         return size
     draw = math.ceil(len(quiz.questions) / 5) if quiz.draw is not None else 0
-    return size + 2 + draw + sum(_drawn(quiz, orders))
+    orders = sum(order_size(q) for q in attempt_questions(quiz) if _ordered(quiz, q))
+    return size + 2 + draw + orders
 
 
 def _joined(sizes: Sequence[int]) -> int:
@@ -122,13 +131,7 @@ def _joined(sizes: Sequence[int]) -> int:
 def worst_case_size(units: Sequence[Unit]) -> int:
     """The longest suspend_data of a SCO made of these units (format 2, see module doc)."""
     quizzes = [u.quiz for u in units if u.quiz]
-    answers = []
-    for quiz in quizzes:
-        sizes = {}
-        for q in quiz.questions:
-            body = _SHAPE + answer_size(q)
-            sizes[q.id] = len(q.id) + 1 + _base36_digits(body) + 1 + body
-        answers += _drawn(quiz, sizes)
+    answers = [_entry_size(q) for quiz in quizzes for q in attempt_questions(quiz)]
     return (
         1
         + 1

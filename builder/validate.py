@@ -214,13 +214,14 @@ def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
         at: Loc = ("questions", qi)
         if isinstance(q, Sequencing | Likert):
             field = "steps" if isinstance(q, Sequencing) else "scale"
+            word = "steps" if isinstance(q, Sequencing) else "scale points"
             items = [s.id for s in (q.steps if isinstance(q, Sequencing) else q.scale)]
             for si, sid in enumerate(items):
                 if sid in items[:si]:
                     yield source.diagnostic(
                         (*at, field, si, "id"),
                         "E313",
-                        f"question '{q.id}' has two {field} with id '{sid}'",
+                        f"question '{q.id}' has two {word} with id '{sid}'",
                     )
         if isinstance(q, SingleChoice | MultipleResponse):
             ids = [o.id for o in q.options]
