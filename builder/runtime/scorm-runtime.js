@@ -773,7 +773,10 @@
       reflection: V12 ? "fill-in" : "long-fill-in" };
     var out = { type: TYPES[q.type] || q.type, response: "", patterns: [] };
     if (q.type === "single-choice" || q.type === "multiple-response") {
-      var picked = r === undefined || r === null ? [] : [].concat(r);
+      // In the author's option order, whatever order the options were shown in.
+      var picked = (r === undefined || r === null ? [] : [].concat(r)).sort(function (a, b) {
+        return q.options.indexOf(a) - q.options.indexOf(b);
+      });
       var choice = function (ids) {
         return ids.map(function (id) {
           return V12 ? symbol(q.options.indexOf(id)) : rid(q, id);
