@@ -266,10 +266,16 @@ def validate(course: Path, strict: bool, fmt: str, language: str | None) -> None
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
 def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> None:
     """Serve COURSE in a local LMS simulator; rebuild and reload on every change."""
+    import signal
+
     from builder.preview import BuildState, Preview
 
-    if not course.is_dir():
-        raise click.BadParameter(f"{course} is not a folder", param_hint="COURSE")
+    if not (course / "course.yaml").is_file():
+        # The same diagnostic and exit code as build and validate: nothing to preview here.
+        from builder.sources import load_sources
+
+        _print_diagnostics(load_sources(course, _display_root(course)).diagnostics)
+        sys.exit(1)
 
     def report(state: BuildState) -> None:
         if state.ok:
@@ -279,29 +285,46 @@ def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> No
             click.echo(f"build {state.generation}: the course has errors", err=True)
             _print_diagnostics(state.diagnostics)
 
-    try:
-        server = Preview(
-            course,
-            display_root=_display_root(course),
-            mode=mode,  # type: ignore[arg-type]
-            port=port,
-            on_build=report,
-        )
-    except OSError as exc:
-        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
-        sys.exit(2)
-    server.start()
-    click.echo(f"Preview on {server.url}  (Ctrl+C to stop)")
-    if open_browser:
-        import webbrowser
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        raise _Stopped(signum)
 
-        webbrowser.open(server.url)
+    # SIGTERM (kill, a service manager) and SIGHUP (the terminal closed; not on Windows) end the
+    # preview as Ctrl+C does: through `finally`, which deletes the temporary builds.
+    stopping = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    for signum in stopping:
+        signal.signal(signum, stop_on_signal)
+    server: Preview | None = None
     try:
+        try:
+            server = Preview(
+                course,
+                display_root=_display_root(course),
+                mode=mode,  # type: ignore[arg-type]
+                port=port,
+                on_build=report,
+            )
+        except OSError as exc:
+            click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
+            sys.exit(2)
+        server.start()
+        click.echo(f"Preview on {server.url}  (Ctrl+C to stop)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
         server.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         click.echo("stopping", err=True)
     finally:
-        server.stop()
+        # A second signal must not interrupt the clean-up.
+        for signum in (signal.SIGINT, *stopping):
+            signal.signal(signum, signal.SIG_IGN)
+        if server is not None:
+            server.stop()
+
+
+class _Stopped(BaseException):
+    """A signal asked the preview to stop (like KeyboardInterrupt, no build may catch it)."""
 
 
 @cli.command()
@@ -339,10 +362,10 @@ def new(directory: Path, course_id: str | None, title: str | None, language: str
 )
 def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str) -> None:
     """Check any SCORM PACKAGE (zip) for what Moodle will do with it; exit 1 on failure."""
-    from builder.inspector import SchemasUnusable, format_report, inspect_package
+    from builder.inspector import SchemasUnusable, format_report, inspect_package, printable
 
     if not package.is_file():
-        raise click.BadParameter(f"{package} is not a file", param_hint="PACKAGE")
+        raise click.BadParameter(f"{printable(str(package))} is not a file", param_hint="PACKAGE")
     try:
         report = inspect_package(package, schemas)
     except SchemasUnusable as exc:
