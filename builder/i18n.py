@@ -313,6 +313,27 @@ ES: dict[str, str] = {
     "facilitator.timing": "El programa cronometra las sesiones del taller: {workshop} minutos. El "
     "curso en autonomía cuenta además los materiales y la evaluación final ({extra} minutos): "
     "{total} minutos en total, el tiempo de aprendizaje que los paquetes indican a la plataforma.",
+    "sequence.hint": "Ponga los pasos en orden con los botones Subir y Bajar.",
+    "move.up": "Subir",
+    "move.down": "Bajar",
+    "sequence.moved": "{text}: posición {n} de {total}",
+    "feedback.later": "Las respuestas correctas se muestran cuando apruebe o después de su "
+    "último intento.",
+    "keep.answering": "Seguir respondiendo",
+    "contents.button": "Índice",
+    "contents.close": "Cerrar el índice",
+    "unanswered": "{n} de {total} preguntas aún no tienen respuesta. ¿Enviar de todos modos?",
+    "submit.anyway": "Enviar de todos modos",
+    "note": "Nota {n}",
+    "note.close": "Cerrar la nota",
+    "note.open": "Ir a la lista de notas",
+    "status.score": "Puntuación {score} %",
+    "completion.title": "Ha completado el curso",
+    "completion.units": "Ha completado {done} de {total} unidades.",
+    "completion.score": "Su puntuación: {score} % (nota para aprobar {pass} %).",
+    "completion.next": "Su resultado está registrado. Elija Guardar y salir, o vuelva a su "
+    "plataforma de aprendizaje, para continuar.",
+    "completion.review": "Repasar el curso desde la primera unidad",
 }
 
 PT: dict[str, str] = {
@@ -402,6 +423,27 @@ PT: dict[str, str] = {
     "facilitator.timing": "O programa cronometra as sessões da oficina: {workshop} minutos. O "
     "curso individual conta também os materiais de apoio e a avaliação final ({extra} minutos): "
     "{total} minutos no total, o tempo de aprendizagem que os pacotes indicam à plataforma.",
+    "sequence.hint": "Coloque as etapas na ordem com os botões Subir e Descer.",
+    "move.up": "Subir",
+    "move.down": "Descer",
+    "sequence.moved": "{text}: posição {n} de {total}",
+    "feedback.later": "As respostas corretas são mostradas quando for aprovado ou após a sua "
+    "última tentativa.",
+    "keep.answering": "Continuar a responder",
+    "contents.button": "Índice",
+    "contents.close": "Fechar o índice",
+    "unanswered": "{n} de {total} perguntas ainda não têm resposta. Enviar mesmo assim?",
+    "submit.anyway": "Enviar mesmo assim",
+    "note": "Nota {n}",
+    "note.close": "Fechar a nota",
+    "note.open": "Ir para a lista de notas",
+    "status.score": "Pontuação {score} %",
+    "completion.title": "Concluiu o curso",
+    "completion.units": "Concluiu {done} de {total} unidades.",
+    "completion.score": "A sua pontuação: {score} % (nota mínima {pass} %).",
+    "completion.next": "O seu resultado está registado. Escolha Guardar e sair, ou volte à sua "
+    "plataforma de aprendizagem, para continuar.",
+    "completion.review": "Rever o curso a partir da primeira unidade",
 }
 
 AR: dict[str, str] = {
@@ -489,6 +531,25 @@ AR: dict[str, str] = {
     "facilitator.timing": "يحدد ترتيب الجلسات توقيت جلسات ورشة العمل: {workshop} دقيقة. وتحتسب "
     "الدورة الذاتية أيضًا المواد المطبوعة والتقييم النهائي ({extra} دقيقة): {total} دقيقة في "
     "المجموع، وهو وقت التعلّم الذي تبلغه الحزم لنظام إدارة التعلّم.",
+    "sequence.hint": "رتّب الخطوات باستخدام زرّي «نقل إلى الأعلى» و«نقل إلى الأسفل».",
+    "move.up": "نقل إلى الأعلى",
+    "move.down": "نقل إلى الأسفل",
+    "sequence.moved": "{text}: الموضع {n} من {total}",
+    "feedback.later": "تظهر الإجابات الصحيحة بعد نجاحك أو بعد محاولتك الأخيرة.",
+    "keep.answering": "متابعة الإجابة",
+    "contents.button": "المحتويات",
+    "contents.close": "إغلاق المحتويات",
+    "unanswered": "{n} من {total} أسئلة بلا إجابة بعد. هل تريد الإرسال على أي حال؟",
+    "submit.anyway": "الإرسال على أي حال",
+    "note": "ملاحظة {n}",
+    "note.close": "إغلاق الملاحظة",
+    "note.open": "الانتقال إلى قائمة الملاحظات",
+    "status.score": "النتيجة {score} %",
+    "completion.title": "لقد أكملت الدورة",
+    "completion.units": "أكملت {done} من {total} وحدات.",
+    "completion.score": "نتيجتك: {score} % (درجة النجاح {pass} %).",
+    "completion.next": "تم تسجيل نتيجتك. اختر «حفظ وخروج»، أو عد إلى منصة التعلم، لمتابعة ما يلي.",
+    "completion.review": "مراجعة الدورة من الوحدة الأولى",
 }
 
 #: Shipped interface languages, by primary language subtag. Every catalogue has every key of EN
