@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_support import FIXTURES, Lms
+from browser_support import FIXTURES, Lms, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -143,4 +143,44 @@ def test_steps_are_reordered_with_the_keyboard(lms: Lms, packages: Any, target: 
     assert lms.frame.evaluate("document.activeElement.dataset.move") == "up"
     status = lms.frame.locator("#q--wu-order [data-sequence-status]").inner_text()
     assert f"of {len(start)}" in status
+    lms.assert_clean()
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_review_mode_shows_the_attempt_drawn_and_writes_nothing(
+    lms: Lms, packages: Any, target: str
+) -> None:
+    """Moodle's review of an unfinished attempt (a failed first try at the exam): the same
+    questions and result, answers still held back; nothing that counts is written."""
+    package = packages(POOL, target, "single")
+    lms.walk(package, correct=False)
+    drawn = lms.drawn["exam-quiz"]
+    saved = lms.relaunch_data()
+    lms.reset()
+    review = {"core": saved["core"] | {"lesson_mode": "review"}} if target == "scorm12" else {}
+    lms.launch(package, cmi=saved | (review or {"mode": "review"}))
+    lms.go_to("warm-up")
+    lms.go_to("exam")
+    assert [q for q in shown(lms) if q != "ex-feel"] == drawn
+    assert lms.frame.locator('form[data-quiz="exam-quiz"] [data-result]').is_visible()
+    assert lms.strings()["feedback.later"] in lms.result("exam-quiz")
+    assert lms.frame.locator('form[data-quiz="exam-quiz"] .is-incorrect').count() == 0
+    lms.close()
+    writes = {c["args"][0] for c in lms.calls() if c["fn"] in ("SetValue", "LMSSetValue")}
+    assert writes == {"cmi.core.lesson_location" if target == "scorm12" else "cmi.location"}
+    lms.assert_clean()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_new_question_types_pass_the_accessibility_rules(
+    lms: Lms, packages: Any, mode: str
+) -> None:
+    package = packages(POOL, "scorm2004", mode)
+    lms.launch(package, package.scos()[0] if mode == "single" else "warm-up.html")
+    if mode == "single":
+        lms.go_to("warm-up")
+    assert axe_violations(lms) == []
+    quiz = lms.course_data()["units"][0]["quiz"]
+    lms.answer_quiz(quiz, correct=False)  # the review state: marks, feedback, disabled moves
+    assert axe_violations(lms) == []
     lms.assert_clean()
