@@ -243,7 +243,7 @@ ES: dict[str, str] = {
     "exit": "Guardar y salir",
     "start": "Comenzar el curso",
     "resume": "Continuar donde lo dejó",
-    "restart": "Volver a empezar",
+    "restart": "Ir a la primera unidad",
     "resume.question": "Bienvenido de nuevo. ¿Quiere continuar donde lo dejó?",
     "standalone": "No se encontró ninguna plataforma de aprendizaje: su progreso se guarda solo "
     "en este navegador.",
@@ -291,7 +291,7 @@ ES: dict[str, str] = {
     "session.ended": "Su progreso se guardó cuando salió de esta página. Para seguir "
     "registrándolo, vuelva a abrir el curso desde su plataforma de aprendizaje.",
     "exit.done": "Su progreso está guardado. Ya puede cerrar el curso.",
-    "progress.text": "{done} de {total} unidades vistas",
+    "progress.text": "{done} de {total} unidades completadas",
     "correct.answer": "Respuesta correcta",
     "result.title": "Su resultado",
     "attempts.none": "No le quedan intentos.",
@@ -308,6 +308,21 @@ ES: dict[str, str] = {
     "facilitator.time": "Hora",
     "facilitator.kind": "Tipo",
     "facilitator.duration": "Duración",
+    "contents.button": "Índice",
+    "contents.close": "Cerrar el índice",
+    "status.score": "Puntuación {score} %",
+    "unanswered": "{n} de {total} preguntas aún no tienen respuesta. ¿Enviar de todos modos?",
+    "submit.anyway": "Enviar de todos modos",
+    "keep.answering": "Seguir respondiendo",
+    "note": "Nota {n}",
+    "note.close": "Cerrar la nota",
+    "note.open": "Ir a la lista de notas",
+    "completion.title": "Ha terminado el curso",
+    "completion.units": "Ha completado {done} de {total} unidades.",
+    "completion.score": "Su puntuación: {score} % (nota para aprobar {pass} %).",
+    "completion.next": "Su resultado está registrado. Elija Guardar y salir, o vuelva a su "
+    "plataforma de aprendizaje, para lo que sigue.",
+    "completion.review": "Repasar el curso desde la primera unidad",
     "facilitator.total": "Total",
     "facilitator.workshop": "Taller: {n} minutos",
     "facilitator.timing": "El programa cronometra las sesiones del taller: {workshop} minutos. El "
@@ -319,21 +334,6 @@ ES: dict[str, str] = {
     "sequence.moved": "{text}: posición {n} de {total}",
     "feedback.later": "Las respuestas correctas se muestran cuando apruebe o después de su "
     "último intento.",
-    "keep.answering": "Seguir respondiendo",
-    "contents.button": "Índice",
-    "contents.close": "Cerrar el índice",
-    "unanswered": "{n} de {total} preguntas aún no tienen respuesta. ¿Enviar de todos modos?",
-    "submit.anyway": "Enviar de todos modos",
-    "note": "Nota {n}",
-    "note.close": "Cerrar la nota",
-    "note.open": "Ir a la lista de notas",
-    "status.score": "Puntuación {score} %",
-    "completion.title": "Ha completado el curso",
-    "completion.units": "Ha completado {done} de {total} unidades.",
-    "completion.score": "Su puntuación: {score} % (nota para aprobar {pass} %).",
-    "completion.next": "Su resultado está registrado. Elija Guardar y salir, o vuelva a su "
-    "plataforma de aprendizaje, para continuar.",
-    "completion.review": "Repasar el curso desde la primera unidad",
 }
 
 PT: dict[str, str] = {
@@ -353,7 +353,7 @@ PT: dict[str, str] = {
     "exit": "Guardar e sair",
     "start": "Começar o curso",
     "resume": "Continuar onde parou",
-    "restart": "Recomeçar",
+    "restart": "Ir para a primeira unidade",
     "resume.question": "Bem-vindo de volta. Quer continuar onde parou?",
     "standalone": "Não foi encontrada nenhuma plataforma de aprendizagem: o seu progresso fica "
     "guardado apenas neste navegador.",
@@ -401,7 +401,7 @@ PT: dict[str, str] = {
     "session.ended": "O seu progresso foi guardado quando saiu desta página. Para continuar a "
     "registá-lo, reabra o curso a partir da sua plataforma de aprendizagem.",
     "exit.done": "O seu progresso está guardado. Pode fechar o curso.",
-    "progress.text": "{done} de {total} unidades vistas",
+    "progress.text": "{done} de {total} unidades concluídas",
     "correct.answer": "Resposta correta",
     "result.title": "O seu resultado",
     "attempts.none": "Não restam tentativas.",
@@ -418,6 +418,21 @@ PT: dict[str, str] = {
     "facilitator.time": "Hora",
     "facilitator.kind": "Tipo",
     "facilitator.duration": "Duração",
+    "contents.button": "Índice",
+    "contents.close": "Fechar o índice",
+    "status.score": "Pontuação {score} %",
+    "unanswered": "{n} de {total} perguntas ainda não têm resposta. Enviar mesmo assim?",
+    "submit.anyway": "Enviar mesmo assim",
+    "keep.answering": "Continuar a responder",
+    "note": "Nota {n}",
+    "note.close": "Fechar a nota",
+    "note.open": "Ir para a lista de notas",
+    "completion.title": "Concluiu o curso",
+    "completion.units": "Concluiu {done} de {total} unidades.",
+    "completion.score": "A sua pontuação: {score} % (nota mínima {pass} %).",
+    "completion.next": "O seu resultado foi registado. Escolha Guardar e sair, ou volte à sua "
+    "plataforma de aprendizagem, para o que vem a seguir.",
+    "completion.review": "Rever o curso desde a primeira unidade",
     "facilitator.total": "Total",
     "facilitator.workshop": "Oficina: {n} minutos",
     "facilitator.timing": "O programa cronometra as sessões da oficina: {workshop} minutos. O "
@@ -429,21 +444,6 @@ PT: dict[str, str] = {
     "sequence.moved": "{text}: posição {n} de {total}",
     "feedback.later": "As respostas corretas são mostradas quando for aprovado ou após a sua "
     "última tentativa.",
-    "keep.answering": "Continuar a responder",
-    "contents.button": "Índice",
-    "contents.close": "Fechar o índice",
-    "unanswered": "{n} de {total} perguntas ainda não têm resposta. Enviar mesmo assim?",
-    "submit.anyway": "Enviar mesmo assim",
-    "note": "Nota {n}",
-    "note.close": "Fechar a nota",
-    "note.open": "Ir para a lista de notas",
-    "status.score": "Pontuação {score} %",
-    "completion.title": "Concluiu o curso",
-    "completion.units": "Concluiu {done} de {total} unidades.",
-    "completion.score": "A sua pontuação: {score} % (nota mínima {pass} %).",
-    "completion.next": "O seu resultado está registado. Escolha Guardar e sair, ou volte à sua "
-    "plataforma de aprendizagem, para continuar.",
-    "completion.review": "Rever o curso a partir da primeira unidade",
 }
 
 AR: dict[str, str] = {
@@ -463,7 +463,7 @@ AR: dict[str, str] = {
     "exit": "حفظ وخروج",
     "start": "ابدأ الدورة",
     "resume": "تابع من حيث توقفت",
-    "restart": "ابدأ من جديد",
+    "restart": "الانتقال إلى الوحدة الأولى",
     "resume.question": "مرحبًا بعودتك. هل تريد المتابعة من حيث توقفت؟",
     "standalone": "لم يُعثر على نظام لإدارة التعلّم: يُحفظ تقدّمك في هذا المتصفح فقط.",
     "lms.error": "تعذّر حفظ تقدّمك في نظام إدارة التعلّم. أبقِ هذه النافذة مفتوحة؛ ستحاول "
@@ -509,7 +509,7 @@ AR: dict[str, str] = {
     "session.ended": "حُفظ تقدّمك عندما غادرت هذه الصفحة. لمواصلة تسجيله، أعد فتح الدورة من "
     "منصة التعلّم.",
     "exit.done": "تم حفظ تقدّمك. يمكنك إغلاق الدورة الآن.",
-    "progress.text": "تمت مشاهدة {done} من {total} وحدات",
+    "progress.text": "تم إكمال {done} من {total} وحدات",
     "correct.answer": "الإجابة الصحيحة",
     "result.title": "نتيجتك",
     "attempts.none": "لم تتبقَّ محاولات.",
@@ -526,6 +526,21 @@ AR: dict[str, str] = {
     "facilitator.time": "الوقت",
     "facilitator.kind": "النوع",
     "facilitator.duration": "المدة",
+    "contents.button": "المحتويات",
+    "contents.close": "إغلاق المحتويات",
+    "status.score": "النتيجة {score} %",
+    "unanswered": "{n} من {total} أسئلة بلا إجابة بعد. هل تريد الإرسال على أي حال؟",
+    "submit.anyway": "الإرسال على أي حال",
+    "keep.answering": "متابعة الإجابة",
+    "note": "الحاشية {n}",
+    "note.close": "إغلاق الحاشية",
+    "note.open": "الانتقال إلى قائمة الحواشي",
+    "completion.title": "لقد أكملت الدورة",
+    "completion.units": "أكملت {done} من {total} وحدات.",
+    "completion.score": "نتيجتك: {score} % (درجة النجاح {pass} %).",
+    "completion.next": "تم تسجيل نتيجتك. اختر حفظ وخروج، أو عد إلى منصة التعلم الخاصة بك لمعرفة "
+    "الخطوة التالية.",
+    "completion.review": "مراجعة الدورة من الوحدة الأولى",
     "facilitator.total": "المجموع",
     "facilitator.workshop": "ورشة العمل: {n} دقيقة",
     "facilitator.timing": "يحدد ترتيب الجلسات توقيت جلسات ورشة العمل: {workshop} دقيقة. وتحتسب "
@@ -536,20 +551,6 @@ AR: dict[str, str] = {
     "move.down": "نقل إلى الأسفل",
     "sequence.moved": "{text}: الموضع {n} من {total}",
     "feedback.later": "تظهر الإجابات الصحيحة بعد نجاحك أو بعد محاولتك الأخيرة.",
-    "keep.answering": "متابعة الإجابة",
-    "contents.button": "المحتويات",
-    "contents.close": "إغلاق المحتويات",
-    "unanswered": "{n} من {total} أسئلة بلا إجابة بعد. هل تريد الإرسال على أي حال؟",
-    "submit.anyway": "الإرسال على أي حال",
-    "note": "ملاحظة {n}",
-    "note.close": "إغلاق الملاحظة",
-    "note.open": "الانتقال إلى قائمة الملاحظات",
-    "status.score": "النتيجة {score} %",
-    "completion.title": "لقد أكملت الدورة",
-    "completion.units": "أكملت {done} من {total} وحدات.",
-    "completion.score": "نتيجتك: {score} % (درجة النجاح {pass} %).",
-    "completion.next": "تم تسجيل نتيجتك. اختر «حفظ وخروج»، أو عد إلى منصة التعلم، لمتابعة ما يلي.",
-    "completion.review": "مراجعة الدورة من الوحدة الأولى",
 }
 
 #: Shipped interface languages, by primary language subtag. Every catalogue has every key of EN

@@ -18,6 +18,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 
 UnitKind = Literal["presentation", "activity", "handout", "assessment"]
+#: How a course is packaged: one SCO for the whole course, or one SCO per unit.
+Mode = Literal["single", "multi"]
+#: The SCORM version a package is built for.
+Target = Literal["scorm12", "scorm2004"]
 ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/failed"]
 #: How a multiple-response or matching question counts: only when fully right, or in part
 #: (each right option or pair earns its share; each wrong option takes one back), as Moodle does.
@@ -278,7 +282,7 @@ class CourseFile(Strict):
     introduction: Text | None = None
     credits: Credits
     reporting: Reporting = Reporting()
-    packaging: Literal["single", "multi"] = "single"
+    packaging: Mode = "single"
     units: Annotated[tuple[Id, ...], Field(min_length=1)]
 
 
@@ -294,7 +298,7 @@ class Course(Strict):
     introduction: str | None
     credits: Credits
     reporting: Reporting
-    packaging: Literal["single", "multi"]
+    packaging: Mode
     units: tuple[Unit, ...]
     datasets: tuple[DataSet, ...] = ()
 
