@@ -6,7 +6,9 @@ put in front of a quiz title that several quizzes share); question names are the
 ids, so a re-import is easy to match with the course. Text is the Markdown rendered to HTML; a
 link into the course cannot work in a question bank, so it keeps its text and names the place it
 pointed to ("this paragraph (Session 7.4: … › Informal networks)"). Reflections are never graded
-and are left out.
+and are left out. Sequencing questions become Moodle's `ordering` questions (a core question type
+since Moodle 4.4) in Moodle XML; GIFT has no core syntax for them, so they are left out of it with
+a warning (W406), and so are likert questions from both files (Moodle has no such question type).
 
 Every field is written so that no text can change the file's structure: GIFT's special
 characters, backslashes and line breaks are escaped, category names and comments are kept to one
@@ -36,15 +38,17 @@ from builder.markdown import parser, slugify
 from builder.model import (
     Course,
     FillIn,
+    Likert,
     Matching,
     MultipleResponse,
     Quiz,
+    Sequencing,
     SingleChoice,
     TrueFalse,
     Unit,
 )
 
-GradedQuestion = SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn
+GradedQuestion = SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn | Sequencing
 
 #: Grades Moodle accepts for an answer, in percent (question_bank::fraction_options_full). An
 #: import with any other grade fails unless the teacher picks "nearest grade".
@@ -104,7 +108,9 @@ def graded_quizzes(course: Course) -> Iterator[tuple[Unit, Quiz, list[GradedQues
         graded: list[GradedQuestion] = [
             q
             for q in unit.quiz.questions
-            if isinstance(q, SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn)
+            if isinstance(
+                q, SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn | Sequencing
+            )
         ]
         if graded:
             yield unit, unit.quiz, graded
@@ -322,6 +328,38 @@ def _question_warnings(unit: Unit, q: GradedQuestion, gift: bool) -> list[Diagno
     return out
 
 
+def _left_out_warning(unit: Unit, quiz: Quiz, gift: bool) -> list[Diagnostic]:
+    """Question types the export has no Moodle core question type for (W406)."""
+    likert = [q.id for q in quiz.questions if isinstance(q, Likert)]
+    ordering = [q.id for q in quiz.questions if gift and isinstance(q, Sequencing)]
+    out = []
+    if ordering:
+        out.append(
+            _warn(
+                unit,
+                "W406",
+                "GIFT has no syntax for sequencing questions in Moodle core: "
+                + ", ".join(f"'{q}'" for q in ordering)
+                + " left out of the GIFT file",
+                "use --target moodle-xml, which exports them as Moodle ordering questions "
+                "(Moodle 4.4 or later)",
+            )
+        )
+    if likert:
+        out.append(
+            _warn(
+                unit,
+                "W406",
+                "Moodle has no likert question type: "
+                + ", ".join(f"'{q}'" for q in likert)
+                + " left out of the question bank",
+                "the package records them as likert interactions; a Moodle Feedback or "
+                "Questionnaire activity can ask them in Moodle",
+            )
+        )
+    return out
+
+
 def _gift_feedback_warning(unit: Unit, graded: list[GradedQuestion]) -> list[Diagnostic]:
     """GIFT has no right/wrong feedback for multiple-response and matching questions."""
     lost = [
@@ -487,10 +525,12 @@ def export_gift(course: Course) -> Exported:
     for unit, quiz, graded in graded_quizzes(course):
         out.append(f"\n{_gift_category(paths[quiz.id])}\n")
         writer = Writer(places, unit)
+        graded = [q for q in graded if not isinstance(q, Sequencing)]
         for q in graded:
             out.append(f"\n// {quiz.id} / {q.id} ({q.type})\n")
             out.append(_gift_question(q, writer))
             warnings += _question_warnings(unit, q, gift=True)
+        warnings += _left_out_warning(unit, quiz, gift=True)
         warnings += _gift_feedback_warning(unit, graded)
         warnings += _scoring_warning(unit, quiz, graded)
         count += len(graded)
@@ -541,6 +581,7 @@ def _xml_question(root: etree._Element, q: GradedQuestion, w: Writer) -> None:
         "true-false": "truefalse",
         "matching": "matching",
         "fill-in": "shortanswer",
+        "sequencing": "ordering",
     }[q.type]
     node = etree.SubElement(root, "question", type=qtype)
     _text(node, "name", q.id, fmt=None)
@@ -583,6 +624,22 @@ def _xml_question(root: etree._Element, q: GradedQuestion, w: Writer) -> None:
             sub = etree.SubElement(node, "subquestion", format="html")
             _put(etree.SubElement(sub, "text"), stem, html=True)
             _put(etree.SubElement(etree.SubElement(sub, "answer"), "text"), answer, html=False)
+    elif isinstance(q, Sequencing):
+        # Moodle's ordering question (core since 4.4): every step shown, in a vertical list,
+        # scored as the package scores it; each answer's fraction is its place in the order.
+        etree.SubElement(node, "layouttype").text = "VERTICAL"
+        etree.SubElement(node, "selecttype").text = "ALL"
+        etree.SubElement(node, "selectcount").text = "0"
+        partial = w.unit.quiz is not None and w.unit.quiz.scoring == "partial"
+        grading = "ABSOLUTE_POSITION" if partial else "ALL_OR_NOTHING"
+        etree.SubElement(node, "gradingtype").text = grading
+        etree.SubElement(node, "numberingstyle").text = "none"
+        _combined_feedback(node, q, w)
+        etree.SubElement(node, "shownumcorrect")
+        for place, step in enumerate(q.steps, start=1):
+            node_answer = etree.SubElement(node, "answer", fraction=str(place), format="html")
+            _put(etree.SubElement(node_answer, "text"), w.inline(step.text), html=True)
+            _text(node_answer, "feedback", "")
     elif isinstance(q, FillIn):
         etree.SubElement(node, "usecase").text = "1" if q.case_sensitive else "0"
         for answer in q.answers:
@@ -607,6 +664,7 @@ def export_moodle_xml(course: Course) -> Exported:
         for q in graded:
             _xml_question(root, q, writer)
             warnings += _question_warnings(unit, q, gift=False)
+        warnings += _left_out_warning(unit, quiz, gift=False)
         warnings += _scoring_warning(unit, quiz, graded)
         count += len(graded)
     etree.indent(root, space="  ")

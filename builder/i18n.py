@@ -81,6 +81,11 @@ EN: dict[str, str] = {
     "unanswered": "{n} of {total} questions have no answer yet. Submit anyway?",
     "submit.anyway": "Submit anyway",
     "keep.answering": "Keep answering",
+    "sequence.hint": "Put the steps in order with the Move up and Move down buttons.",
+    "move.up": "Move up",
+    "move.down": "Move down",
+    "sequence.moved": "{text}: position {n} of {total}",
+    "feedback.later": "The correct answers are shown once you pass or after your last attempt.",
     "note": "Note {n}",
     "note.close": "Close note",
     "note.open": "Go to the list of notes",
@@ -186,6 +191,12 @@ FR: dict[str, str] = {
     "unanswered": "{n} questions sur {total} sont sans réponse. Envoyer quand même ?",
     "submit.anyway": "Envoyer quand même",
     "keep.answering": "Continuer à répondre",
+    "sequence.hint": "Mettez les étapes dans l'ordre avec les boutons Monter et Descendre.",
+    "move.up": "Monter",
+    "move.down": "Descendre",
+    "sequence.moved": "{text} : position {n} sur {total}",
+    "feedback.later": "Les bonnes réponses s'affichent une fois le test réussi ou après votre "
+    "dernière tentative.",
     "note": "Note n° {n}",
     "note.close": "Fermer la note",
     "note.open": "Aller à la liste des notes",
@@ -317,6 +328,12 @@ ES: dict[str, str] = {
     "facilitator.timing": "El programa cronometra las sesiones del taller: {workshop} minutos. El "
     "curso en autonomía cuenta además los materiales y la evaluación final ({extra} minutos): "
     "{total} minutos en total, el tiempo de aprendizaje que los paquetes indican a la plataforma.",
+    "sequence.hint": "Ponga los pasos en orden con los botones Subir y Bajar.",
+    "move.up": "Subir",
+    "move.down": "Bajar",
+    "sequence.moved": "{text}: posición {n} de {total}",
+    "feedback.later": "Las respuestas correctas se muestran cuando apruebe o después de su "
+    "último intento.",
 }
 
 PT: dict[str, str] = {
@@ -421,6 +438,12 @@ PT: dict[str, str] = {
     "facilitator.timing": "O programa cronometra as sessões da oficina: {workshop} minutos. O "
     "curso individual conta também os materiais de apoio e a avaliação final ({extra} minutos): "
     "{total} minutos no total, o tempo de aprendizagem que os pacotes indicam à plataforma.",
+    "sequence.hint": "Coloque as etapas na ordem com os botões Subir e Descer.",
+    "move.up": "Subir",
+    "move.down": "Descer",
+    "sequence.moved": "{text}: posição {n} de {total}",
+    "feedback.later": "As respostas corretas são mostradas quando for aprovado ou após a sua "
+    "última tentativa.",
 }
 
 AR: dict[str, str] = {
@@ -523,6 +546,11 @@ AR: dict[str, str] = {
     "facilitator.timing": "يحدد ترتيب الجلسات توقيت جلسات ورشة العمل: {workshop} دقيقة. وتحتسب "
     "الدورة الذاتية أيضًا المواد المطبوعة والتقييم النهائي ({extra} دقيقة): {total} دقيقة في "
     "المجموع، وهو وقت التعلّم الذي تبلغه الحزم لنظام إدارة التعلّم.",
+    "sequence.hint": "رتّب الخطوات باستخدام زرّي «نقل إلى الأعلى» و«نقل إلى الأسفل».",
+    "move.up": "نقل إلى الأعلى",
+    "move.down": "نقل إلى الأسفل",
+    "sequence.moved": "{text}: الموضع {n} من {total}",
+    "feedback.later": "تظهر الإجابات الصحيحة بعد نجاحك أو بعد محاولتك الأخيرة.",
 }
 
 #: Shipped interface languages, by primary language subtag. Every catalogue has every key of EN

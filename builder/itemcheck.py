@@ -19,7 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from builder.errors import Diagnostic
-from builder.model import Matching, MultipleResponse, Question, Quiz, SingleChoice, TrueFalse
+from builder.model import (
+    Likert,
+    Matching,
+    MultipleResponse,
+    Question,
+    Quiz,
+    Sequencing,
+    SingleChoice,
+    TrueFalse,
+)
 from builder.sources import Loc, SourceFile
 
 #: Questions a pattern must cover before it means anything.
@@ -208,13 +217,25 @@ class _Checker:
             )
 
     def duplicates(self, qi: int, q: Question) -> None:
-        """W507: two options (or matching prompts) of one question that say the same."""
+        """W507: two options (matching prompts, sequencing steps, scale points) of one question
+        that say the same."""
         if isinstance(q, SingleChoice | MultipleResponse | Matching):
             self._same(qi, q, "options", [(o.id, o.text) for o in q.options])
         if isinstance(q, Matching):
             self._same(qi, q, "prompts", [(p.id, p.text) for p in q.prompts])
+        if isinstance(q, Sequencing):
+            self._same(qi, q, "steps", [(st.id, st.text) for st in q.steps])
+        if isinstance(q, Likert):
+            self._same(qi, q, "scale", [(st.id, st.text) for st in q.scale], "scale point")
 
-    def _same(self, qi: int, q: Question, field: str, items: list[tuple[str, str]]) -> None:
+    def _same(
+        self,
+        qi: int,
+        q: Question,
+        field: str,
+        items: list[tuple[str, str]],
+        noun: str | None = None,
+    ) -> None:
         seen: dict[str, str] = {}
         for i, (ident, text) in enumerate(items):
             # Case, spaces and a final full stop do not make two options different.
@@ -223,7 +244,8 @@ class _Checker:
                 self.warn(
                     ("questions", qi, field, i),
                     "W507",
-                    f"question '{q.id}': {field[:-1]} '{ident}' says the same as '{seen[key]}'",
+                    f"question '{q.id}': {noun or field[:-1]} '{ident}' says the same as "
+                    f"'{seen[key]}'",
                     "remove one, or make them differ",
                 )
             else:

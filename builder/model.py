@@ -26,6 +26,9 @@ ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/fail
 #: How a multiple-response or matching question counts: only when fully right, or in part
 #: (each right option or pair earns its share; each wrong option takes one back), as Moodle does.
 Scoring = Literal["all-or-nothing", "partial"]
+#: When a submitted quiz shows its right answers and the author's feedback: at once, or only
+#: once the quiz is passed or its last attempt used (before that, the score alone).
+FeedbackPolicy = Literal["immediate", "after-pass-or-last-attempt"]
 
 
 class Strict(BaseModel):
@@ -97,6 +100,32 @@ class FillIn(QuestionBase):
     case_sensitive: bool = False
 
 
+class Step(Strict):
+    """A step of a sequencing question, or a point of a likert scale."""
+
+    id: Id
+    text: Text
+
+
+class Sequencing(QuestionBase):
+    """Steps to put in order; `steps` lists them in the right order, learners see them shuffled."""
+
+    type: Literal["sequencing"]
+    steps: Annotated[tuple[Step, ...], Field(min_length=2, max_length=20)]
+
+
+class Likert(QuestionBase):
+    """A self-assessment on a scale: recorded as a likert interaction, never graded."""
+
+    type: Literal["likert"]
+    points: Literal[0] = 0
+    scale: Annotated[tuple[Step, ...], Field(min_length=2, max_length=11)]
+
+    @property
+    def graded(self) -> bool:
+        return False
+
+
 class Reflection(QuestionBase):
     """Free text kept in the learner's saved state, never graded."""
 
@@ -111,7 +140,14 @@ class Reflection(QuestionBase):
 
 
 Question = Annotated[
-    SingleChoice | MultipleResponse | TrueFalse | Matching | FillIn | Reflection,
+    SingleChoice
+    | MultipleResponse
+    | TrueFalse
+    | Matching
+    | FillIn
+    | Sequencing
+    | Likert
+    | Reflection,
     Field(discriminator="type"),
 ]
 #: The `type` of each kind of question, as authors write it.
@@ -127,6 +163,11 @@ class Quiz(Strict):
     pass_mark: Percent | None = None
     attempts: Annotated[int, Field(ge=0, le=99)] = 0
     scoring: Scoring = "all-or-nothing"
+    draw: Annotated[int, Field(ge=1, le=99)] | None = None
+    """Questions drawn at random from `questions` for each attempt (None: all of them)."""
+    shuffle: bool = False
+    """Options (single-choice, multiple-response) in a new random order for each attempt."""
+    feedback: FeedbackPolicy = "immediate"
     questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
     @property

@@ -684,6 +684,11 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
             item["correct"] = list(q.answers)
             item["caseSensitive"] = q.case_sensitive
             item["maxLength"] = fill_in_max_length(q)
+        elif q.type == "sequencing":
+            item["options"] = [s.id for s in q.steps]
+            item["correct"] = [s.id for s in q.steps]
+        elif q.type == "likert":
+            item["options"] = [s.id for s in q.scale]
         elif q.type == "reflection":
             item["maxLength"] = q.max_length
         ids = [*item.get("options", ()), *item.get("prompts", ()), *item.get("targets", ())]
@@ -696,6 +701,9 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
         "passMark": quiz.pass_mark,
         "attempts": quiz.attempts,
         "scoring": quiz.scoring,
+        "draw": quiz.draw,
+        "shuffle": quiz.shuffle,
+        "feedback": quiz.feedback,
         "maxPoints": quiz.max_points,
         "questions": questions,
     }

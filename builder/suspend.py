@@ -10,10 +10,16 @@ Format 2 of the encoding, keyed by the author's ids so that a rebuilt course kee
 applies (builder/runtime/README.md), in characters:
     "2" "!" visited unit ids joined by ","
         "!" per quiz: id ":" attempts(2) ":" best(3) ":" flag(1) ":" shape(3), joined by ","
+            and, for a quiz that draws or orders: ":" draw ":" orders, where draw is a base-32
+            bitmap over the quiz's questions (one digit per five; empty without `draw`) and
+            orders the display order of each ordered question of the attempt (shuffled
+            options, sequencing steps), one fixed-width base-36 position per option
         "!" per answer: id ":" base-36 length ":" shape(3) + value, joined by ","
-with each value at most: single-choice the base-36 option index; true-false 1; multiple
-response one base-32 digit per five options; matching one fixed-width base-36 target number per
-prompt; fill-in and reflection the text itself.
+with each value at most: single-choice and likert the base-36 option index; true-false 1;
+multiple response one base-32 digit per five options; matching one fixed-width base-36 target
+number per prompt; sequencing one fixed-width base-36 position per step; fill-in and reflection
+the text itself. Only the questions of the current attempt keep an answer, so a quiz that draws
+N questions counts its N largest graded answers (and every ungraded one).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from builder.errors import BuildFailed, Diagnostic
-from builder.model import Course, FillIn, Question, Unit
+from builder.model import Course, FillIn, Question, Quiz, Unit
 
 #: suspend_data limits by target (characters).
 LIMITS = {"scorm12": 4096, "scorm2004": 64000}
@@ -62,6 +68,10 @@ def answer_size(question: Question) -> int:
     match question.type:
         case "single-choice":
             return _base36_digits(len(question.options) - 1)
+        case "likert":
+            return _base36_digits(len(question.scale) - 1)
+        case "sequencing":
+            return order_size(question)
         case "true-false":
             return 1
         case "multiple-response":
@@ -72,6 +82,48 @@ def answer_size(question: Question) -> int:
             return text_limit(question) or 0
 
 
+def order_size(question: Question) -> int:
+    """Characters of one question's option (or step) order: a fixed-width position each."""
+    items = question.steps if question.type == "sequencing" else getattr(question, "options", ())
+    return len(items) * _base36_digits(max(0, len(items) - 1))
+
+
+def _ordered(quiz: Quiz, question: Question) -> bool:
+    """Whether the runtime keeps a display order for this question (see `needsOrder`)."""
+    return question.type == "sequencing" or (
+        quiz.shuffle and question.type in ("single-choice", "multiple-response")
+    )
+
+
+def _entry_size(question: Question) -> int:
+    """One saved answer: id ":" base-36 length ":" shape + value."""
+    body = _SHAPE + answer_size(question)
+    return len(question.id) + 1 + _base36_digits(body) + 1 + body
+
+
+def attempt_questions(quiz: Quiz) -> list[Question]:
+    """The questions of the attempt whose saved state is longest: all of them, or the `draw`
+    graded ones whose answer and order take the most room, and every ungraded one."""
+    if quiz.draw is None:
+        return list(quiz.questions)
+
+    def room(q: Question) -> int:
+        return _entry_size(q) + 1 + (order_size(q) if _ordered(quiz, q) else 0)
+
+    graded = sorted((q for q in quiz.questions if q.points > 0), key=room, reverse=True)
+    return graded[: quiz.draw] + [q for q in quiz.questions if q.points == 0]
+
+
+def quiz_entry_size(quiz: Quiz) -> int:
+    """The longest entry of a quiz in the quizzes part (without the separating comma)."""
+    size = len(quiz.id) + 4 + _QUIZ_FIELDS
+    if quiz.draw is None and not any(_ordered(quiz, q) for q in quiz.questions):
+        return size
+    draw = math.ceil(len(quiz.questions) / 5) if quiz.draw is not None else 0
+    orders = sum(order_size(q) for q in attempt_questions(quiz) if _ordered(quiz, q))
+    return size + 2 + draw + orders
+
+
 def _joined(sizes: Sequence[int]) -> int:
     return sum(sizes) + max(0, len(sizes) - 1)
 
@@ -79,16 +131,13 @@ def _joined(sizes: Sequence[int]) -> int:
 def worst_case_size(units: Sequence[Unit]) -> int:
     """The longest suspend_data of a SCO made of these units (format 2, see module doc)."""
     quizzes = [u.quiz for u in units if u.quiz]
-    answers = []
-    for q in (q for quiz in quizzes for q in quiz.questions):
-        body = _SHAPE + answer_size(q)
-        answers.append(len(q.id) + 1 + _base36_digits(body) + 1 + body)
+    answers = [_entry_size(q) for quiz in quizzes for q in attempt_questions(quiz)]
     return (
         1
         + 1
         + _joined([len(u.id) for u in units])
         + 1
-        + _joined([len(z.id) + 4 + _QUIZ_FIELDS for z in quizzes])
+        + _joined([quiz_entry_size(z) for z in quizzes])
         + 1
         + _joined(answers)
     )

@@ -553,6 +553,12 @@ def _quiz_segments(c: _Collector, quiz: Quiz) -> None:
                     (*at, "answers", ai),
                     "an answer the learner types: accepted as correct",
                 )
+        elif q.type == "sequencing":
+            for si, step in enumerate(q.steps):
+                c.inline(f"{qp}/steps/{step.id}", step.text, (*at, "steps", si, "text"))
+        elif q.type == "likert":
+            for si, point in enumerate(q.scale):
+                c.inline(f"{qp}/scale/{point.id}", point.text, (*at, "scale", si, "text"))
         elif q.type == "reflection":
             c.inline(f"{qp}/example", q.example, (*at, "example"))
 
@@ -1265,6 +1271,16 @@ def _translate_quiz(quiz: Quiz, get: Any) -> Quiz:
         elif q.type == "fill-in":
             update["answers"] = tuple(
                 get(f"{qp}/answers/{i + 1}", a) for i, a in enumerate(q.answers)
+            )
+        elif q.type == "sequencing":
+            update["steps"] = tuple(
+                st.model_copy(update={"text": get(f"{qp}/steps/{st.id}", st.text)})
+                for st in q.steps
+            )
+        elif q.type == "likert":
+            update["scale"] = tuple(
+                st.model_copy(update={"text": get(f"{qp}/scale/{st.id}", st.text)})
+                for st in q.scale
             )
         elif q.type == "reflection":
             update["example"] = get(f"{qp}/example", q.example)

@@ -20,11 +20,13 @@ from builder.model import (
     CourseFile,
     Credits,
     DataSet,
+    Likert,
     Matching,
     MultipleResponse,
     Question,
     Quiz,
     Reporting,
+    Sequencing,
     SingleChoice,
     Unit,
     UnitMeta,
@@ -200,8 +202,27 @@ def _parse(
 
 
 def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
+    graded = sum(q.points > 0 for q in quiz.questions)
+    if quiz.draw is not None and quiz.draw > graded:
+        yield source.diagnostic(
+            ("draw",),
+            "E315",
+            f"quiz '{quiz.id}' draws {quiz.draw} questions but has {graded} graded question(s)",
+            hint=f"lower 'draw' to {graded} at most, or add questions to the pool",
+        )
     for qi, q in enumerate(quiz.questions):
         at: Loc = ("questions", qi)
+        if isinstance(q, Sequencing | Likert):
+            field = "steps" if isinstance(q, Sequencing) else "scale"
+            word = "steps" if isinstance(q, Sequencing) else "scale points"
+            items = [s.id for s in (q.steps if isinstance(q, Sequencing) else q.scale)]
+            for si, sid in enumerate(items):
+                if sid in items[:si]:
+                    yield source.diagnostic(
+                        (*at, field, si, "id"),
+                        "E313",
+                        f"question '{q.id}' has two {word} with id '{sid}'",
+                    )
         if isinstance(q, SingleChoice | MultipleResponse):
             ids = [o.id for o in q.options]
             for oi, oid in enumerate(ids):
@@ -262,6 +283,10 @@ def _check_response_ids(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
             groups.append(("options", [o.id for o in q.options]))
         if isinstance(q, Matching):
             groups.append(("prompts", [p.id for p in q.prompts]))
+        if isinstance(q, Sequencing):
+            groups.append(("steps", [s.id for s in q.steps]))
+        if isinstance(q, Likert):
+            groups.append(("scale", [s.id for s in q.scale]))
         for field, ids in groups:
             first: dict[str, str] = {}
             for i, oid in enumerate(ids):

@@ -297,6 +297,8 @@
       case "true-false": return r === q.correct;
       case "matching":
         return q.prompts.every(function (p) { return r && r[p] === q.correct[p]; });
+      case "sequencing":
+        return Array.isArray(r) && r.join(",") === q.correct.join(",");
       case "fill-in":
         return q.correct.some(function (a) {
           return normalise(a, q.caseSensitive) === normalise(r, q.caseSensitive);
@@ -317,6 +319,11 @@
       }, 0);
       return isCorrect(q, r) ? 1 : Math.min(1, Math.max(0, sum));
     }
+    if (scoring === "partial" && q.type === "sequencing") {
+      // Each step in its right place earns its share (Moodle's "absolute position").
+      return q.correct.filter(function (id, k) { return Array.isArray(r) && r[k] === id; })
+        .length / q.correct.length;
+    }
     if (scoring === "partial" && q.type === "matching") {
       return q.prompts.filter(function (p) { return r && r[p] === q.correct[p]; }).length /
         q.prompts.length;
@@ -327,8 +334,11 @@
     var q = item.q, box = item.el, checked;
     switch (q.type) {
       case "single-choice":
+      case "likert":
         checked = $("input:checked", box);
         return checked ? checked.value : undefined;
+      case "sequencing":
+        return $$("[data-step]", box).map(function (li) { return li.getAttribute("data-step"); });
       case "true-false":
         checked = $("input:checked", box);
         return checked ? checked.value === "true" : undefined;
@@ -344,9 +354,19 @@
         return $("input, textarea", box).value;
     }
   }
+  /* Put a sequencing question's steps in this order (ids); unknown ids are ignored. */
+  function arrangeSteps(box, order) {
+    var list = $("[data-sequence]", box);
+    (order || []).forEach(function (id) {
+      var li = $('[data-step="' + id + '"]', list);
+      if (li) list.appendChild(li);
+    });
+  }
   function setResponse(item, r) {
     var q = item.q, box = item.el;
-    if (q.type === "matching") {
+    if (q.type === "sequencing") {
+      arrangeSteps(box, Array.isArray(r) ? r : item.order);
+    } else if (q.type === "matching") {
       $$("select[data-prompt]", box).forEach(function (s) {
         s.value = (r && r[s.getAttribute("data-prompt")]) || "";
       });
@@ -371,9 +391,31 @@
     });
     if (!quiz) return;
     var graded = quiz.maxPoints > 0;
-    var items = quiz.questions.map(function (q) {
-      return { q: q, el: $('[data-question="' + q.id + '"]', form) };
+    var allItems = quiz.questions.map(function (q) {
+      return { q: q, el: $('[data-question="' + q.id + '"]', form), order: null };
     }).filter(function (i) { return i.el; });
+    var items = allItems;
+    // Only the answers of the questions before the learner count: the ones drawn this attempt.
+    var laterFeedback = quiz.feedback === "after-pass-or-last-attempt";
+    /* This attempt's questions (a draw) and option orders (shuffle), as the tracker keeps
+     * them: the questions not drawn are hidden, the options moved into their order. */
+    function applyLayout() {
+      var layout = tracker.layout(quiz.id);
+      items = allItems.filter(function (i) {
+        return !layout || !layout.drawn || layout.drawn.indexOf(i.q.id) >= 0;
+      });
+      allItems.forEach(function (i) {
+        i.el.hidden = items.indexOf(i) < 0;
+        i.order = layout && layout.orders[i.q.id] || null;
+        if (!i.order || i.q.type === "sequencing") return;
+        var first = $(".option", i.el), parent = first && first.parentNode;
+        i.order.forEach(function (id) {
+          var input = $('input[value="' + id + '"]', i.el);
+          if (input) parent.insertBefore(input.closest(".option"), $("[data-feedback]", i.el));
+        });
+      });
+    }
+    applyLayout();
     var submit = $("[data-submit]", form), retry = $("[data-retry]", form);
     var result = $("[data-result]", form), confirm = $("[data-confirm]", form);
     var isAssessment = !!assessmentQuiz && assessmentQuiz.id === quiz.id;
@@ -381,7 +423,26 @@
 
     items.forEach(function (i) {
       var saved = tracker.answer(i.q.id);
-      if (saved !== undefined) setResponse(i, saved);
+      if (saved !== undefined || i.q.type === "sequencing") setResponse(i, saved);
+    });
+    /* Move up / Move down: the keyboard way (and the only way) to reorder steps. The button
+     * keeps the focus, and the new position is announced. */
+    form.addEventListener("click", function (e) {
+      var button = e.target.closest("[data-move]");
+      if (!button || reviewing || button.disabled) return;
+      var li = button.closest("[data-step]"), list = li.parentNode, item = itemOf(li);
+      if (button.getAttribute("data-move") === "up" && li.previousElementSibling) {
+        list.insertBefore(li, li.previousElementSibling);
+      } else if (button.getAttribute("data-move") === "down" && li.nextElementSibling) {
+        list.insertBefore(li.nextElementSibling, li);
+      }
+      button.focus();
+      var steps = $$("[data-step]", list);
+      $("[data-sequence-status]", item.el).textContent = fmt("sequence.moved", {
+        text: $(".step-text", li).textContent.trim(), n: steps.indexOf(li) + 1, total: steps.length
+      });
+      save(item);
+      if (confirm) confirm.hidden = true;
     });
 
     function itemOf(node) {
@@ -427,11 +488,12 @@
     }
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (reviewing) return;
+      if (reviewing || (graded && tracker.attemptsLeft(quiz) === 0)) return;
       var blank = graded ? unanswered().length : 0;
       if (blank && confirm) {
         var total = items.filter(function (i) { return i.q.points > 0; }).length;
-        $("[data-confirm-text]", confirm).textContent = fmt("unanswered", { n: blank, total: total });
+        $("[data-confirm-text]", confirm).textContent =
+          fmt("unanswered", { n: blank, total: total });
         confirm.hidden = false;
         focusOn($("[data-confirm-text]", confirm));
         return;
@@ -465,8 +527,9 @@
         reviewing = false;
         attemptStart = Date.now();
         changedAt = {};
+        allItems.forEach(function (i) { clearMarks(i.el); });
+        applyLayout();  // a new draw and a new order for the new attempt
         items.forEach(function (i) {
-          clearMarks(i.el);
           if (i.q.points > 0) {
             setResponse(i, undefined);
             tracker.answerChanged(i.q.id, getResponse(i));
@@ -480,11 +543,13 @@
     }
 
     function score() {
-      var earned = 0;
+      var earned = 0, max = 0;
       items.forEach(function (i) {
-        if (i.q.points > 0) earned += i.q.points * credit(i.q, getResponse(i), quiz.scoring);
+        if (!(i.q.points > 0)) return;
+        max += i.q.points;
+        earned += i.q.points * credit(i.q, getResponse(i), quiz.scoring);
       });
-      return Math.round((earned / quiz.maxPoints) * 10000) / 100;
+      return max ? Math.round((earned / max) * 10000) / 100 : 0;
     }
     function showExamples() {
       $$('[data-fb="example"]', form).forEach(function (fb) { fb.hidden = false; });
@@ -494,7 +559,7 @@
       $$("[data-generated]", box).forEach(function (n) { n.parentNode.removeChild(n); });
       $$("[data-fb], [data-fb-option]", box).forEach(function (fb) { fb.hidden = true; });
       $$(".is-answer", box).forEach(function (n) { n.classList.remove("is-answer"); });
-      $$("input, select, textarea", box).forEach(function (c) { c.disabled = false; });
+      $$("input, select, textarea, [data-move]", box).forEach(function (c) { c.disabled = false; });
     }
     function markAnswer(box, node, text) {
       node.classList.add("is-answer");
@@ -506,14 +571,19 @@
       var percent = score(), mark = tracker.passMark(quiz), left = tracker.attemptsLeft(quiz);
       var passed = percent >= mark;
       var over = tracker.quiz(quiz.id).best >= mark || left === 0;
+      // `feedback: after-pass-or-last-attempt`: until then, the score alone.
+      var hold = laterFeedback && !over;
       var list = $("[data-result-list]", result);
       var gradedCount = items.filter(function (i) { return i.q.points > 0; }).length, n = 0;
       list.textContent = "";
       items.forEach(function (i) {
         var q = i.q, box = i.el, r = getResponse(i), ok = isCorrect(q, r);
         clearMarks(box);
-        $$("input, select, textarea", box).forEach(function (c) { c.disabled = true; });
+        $$("input, select, textarea, [data-move]", box).forEach(function (c) {
+          c.disabled = true;
+        });
         if (q.points === 0) { showExamples(); return; }
+        if (hold) return;
         box.classList.add(ok ? "is-correct" : "is-incorrect");
         var verdict = ok ? T.correct : T.incorrect;
         var mark = el("p", "verdict " + (ok ? "verdict-ok" : "verdict-bad"),
@@ -548,6 +618,12 @@
                 T["correct.answer"] + ": " + (option ? option.textContent : ""));
             }
           });
+        } else if (q.type === "sequencing" && over && !ok) {
+          var right = q.correct.map(function (id) {
+            return $('[data-step="' + id + '"] .step-text', box).textContent.trim();
+          });
+          $("[data-feedback]", box).appendChild(
+            el("p", "fb-answer", T["correct.answer"] + ": " + right.join(" → ")));
         } else if (q.type === "fill-in" && over && !ok) {
           $("[data-feedback]", box).appendChild(
             el("p", "fb-answer", T["correct.answer"] + ": " + q.correct[0]));
@@ -569,6 +645,7 @@
       var canRetry = left > 0 && percent < 100;
       if (canRetry && left !== Infinity) summary += " " + fmt("attempts.left", { n: left });
       if (!canRetry && !passed && isAssessment) summary += " " + T["attempts.none"];
+      if (hold) summary += " " + T["feedback.later"];
       $("[data-result-summary]", result).textContent = summary;
       result.hidden = false;
       submit.hidden = true;

@@ -57,9 +57,10 @@
   function splitAll(v, sep) { return v === "" ? [] : v.split(sep); }
   function response2004(v, m) {
     var type = interactionTypes[m[1]];
-    if (type === "choice") {
+    if (type === "choice" || type === "sequencing") {
       return v === "" || splitAll(v, "[,]").every(function (id) { return SHORT_ID.test(id); });
     }
+    if (type === "likert") return SHORT_ID.test(v);
     if (type === "matching") {
       return splitAll(v, "[,]").every(function (pair) {
         var sides = pair.split("[.]");
@@ -83,7 +84,8 @@
     [/^cmi\.objectives\.\d+\.id$/, ID12],
     [/^cmi\.objectives\.\d+\.status$/, oneOf(/^(passed|completed|failed|incomplete)$/)],
     [/^cmi\.interactions\.\d+\.(id|objectives\.\d+\.id)$/, ID12],
-    [/^cmi\.interactions\.\d+\.type$/, oneOf(/^(true-false|choice|fill-in|matching)$/)],
+    [/^cmi\.interactions\.\d+\.type$/,
+      oneOf(/^(true-false|choice|fill-in|matching|sequencing|likert)$/)],
     [/^cmi\.interactions\.\d+\.(student_response|correct_responses\.\d+\.pattern)$/,
       maxLen(255)],
     [/^cmi\.interactions\.\d+\.result$/, oneOf(/^(correct|wrong|neutral)$/)],
@@ -103,7 +105,7 @@
     [/^cmi\.(objectives|interactions\.\d+\.objectives)\.\d+\.id$/, ID2004],
     [/^cmi\.interactions\.\d+\.id$/, ID2004],
     [/^cmi\.interactions\.\d+\.type$/,
-      oneOf(/^(true-false|choice|fill-in|long-fill-in|matching)$/)],
+      oneOf(/^(true-false|choice|fill-in|long-fill-in|matching|sequencing|likert)$/)],
     [/^cmi\.interactions\.(\d+)\.(learner_response|correct_responses\.\d+\.pattern)$/,
       response2004],
     [/^cmi\.interactions\.\d+\.description$/, function (v) {
@@ -305,16 +307,73 @@
   }
 
   /* ------------------------------------------------------------------ learner state */
-  var quizzes = [], questions = [], unitOfQuiz = {};
+  var quizzes = [], questions = [], unitOfQuiz = {}, quizOfQuestion = {};
   units.forEach(function (u) {
     if (!u.quiz) return;
     quizzes.push(u.quiz);
     unitOfQuiz[u.quiz.id] = u;
-    u.quiz.questions.forEach(function (q) { questions.push(q); });
+    u.quiz.questions.forEach(function (q) {
+      questions.push(q);
+      quizOfQuestion[q.id] = u.quiz;
+    });
   });
   var state = { visited: {}, quizzes: {}, answers: {} };
   function quizState(id) {
-    return state.quizzes[id] || (state.quizzes[id] = { attempts: 0, best: -1, review: false });
+    return state.quizzes[id] ||
+      (state.quizzes[id] = { attempts: 0, best: -1, review: false, layout: null });
+  }
+
+  /* An attempt's layout: the questions drawn (quiz `draw`: that many of the graded questions,
+   * ungraded ones always) and the order of each shuffled question's options (quiz `shuffle`;
+   * a sequencing question's steps always start shuffled, never in their right order). Made
+   * once per attempt and saved, so that a reload shows the same questions in the same order. */
+  function needsOrder(quiz, q) {
+    return q.type === "sequencing" ||
+      (!!quiz.shuffle && (q.type === "single-choice" || q.type === "multiple-response"));
+  }
+  function hasLayout(quiz) { return !!quiz.draw || quiz.questions.some(function (q) {
+    return needsOrder(quiz, q);
+  }); }
+  function shuffled(list) {
+    var a = list.slice();
+    for (var i = a.length - 1; i > 0; i--) {
+      var j = Math.floor(Math.random() * (i + 1)), t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+  function newLayout(quiz) {
+    var drawn = null, orders = {};
+    if (quiz.draw) {
+      var pick = {};
+      shuffled(quiz.questions.filter(function (q) { return q.points > 0; }))
+        .slice(0, quiz.draw).forEach(function (q) { pick[q.id] = true; });
+      drawn = quiz.questions.filter(function (q) { return !(q.points > 0) || pick[q.id]; })
+        .map(function (q) { return q.id; });
+    }
+    quiz.questions.forEach(function (q) {
+      if ((drawn && drawn.indexOf(q.id) < 0) || !needsOrder(quiz, q)) return;
+      var order = shuffled(q.options);
+      while (q.type === "sequencing" && order.join() === q.options.join()) {
+        order = shuffled(q.options);
+      }
+      orders[q.id] = order;
+    });
+    return { drawn: drawn, orders: orders };
+  }
+  function layoutOf(quiz) {
+    var s = quizState(quiz.id);
+    if (!s.layout && hasLayout(quiz)) {
+      s.layout = newLayout(quiz);
+      set(E.suspend, encode());
+      scheduleCommit();
+    }
+    return s.layout;
+  }
+  function inDraw(q) {
+    var quiz = quizOfQuestion[q.id], layout = quiz && quizState(quiz.id).layout;
+    return !layout || !layout.drawn || layout.drawn.indexOf(q.id) >= 0;
   }
 
   /* suspend_data, format 2: "2!<units>!<quizzes>!<answers>", keyed by the author's ids so
@@ -367,8 +426,14 @@
     var i, s;
     switch (q.type) {
       case "single-choice":
+      case "likert":
         i = q.options.indexOf(r);
         return i < 0 ? "" : i.toString(B36);
+      case "sequencing":
+        if (!Array.isArray(r) || r.length !== q.options.length) return "";
+        var w = posWidth(q.options.length);
+        return r.map(function (id) { return pad(q.options.indexOf(id).toString(B36), w); })
+          .join("");
       case "true-false":
         return r === true ? "t" : r === false ? "f" : "";
       case "multiple-response":
@@ -391,6 +456,67 @@
         return cleanText(q, r);
     }
   }
+  function posWidth(n) { return Math.max(0, n - 1).toString(B36).length; }
+  function bitmap(flags) {
+    var out = "";
+    for (var i = 0; i < flags.length; i += 5) {
+      var bits = 0;
+      for (var b = 0; b < 5 && i + b < flags.length; b++) if (flags[i + b]) bits |= 1 << b;
+      out += bits.toString(32);
+    }
+    return out;
+  }
+  function readBitmap(text, n) {
+    var flags = [];
+    for (var i = 0; i < n; i++) {
+      flags.push(!!((parseInt(text[Math.floor(i / 5)] || "0", 32) >> (i % 5)) & 1));
+    }
+    return flags;
+  }
+  /* The layout fields of a quiz entry: the draw as a base-32 bitmap over the quiz's questions
+   * ("" without `draw`), then each ordered question's option positions in display order,
+   * fixed-width base 36, for the questions of the attempt in the quiz's order. */
+  function encodeLayout(quiz, layout) {
+    if (!layout) return ["", ""];
+    var draw = layout.drawn ? bitmap(quiz.questions.map(function (q) {
+      return layout.drawn.indexOf(q.id) >= 0;
+    })) : "";
+    var orders = quiz.questions.map(function (q) {
+      var order = layout.orders[q.id];
+      if (!order) return "";
+      var w = posWidth(q.options.length);
+      return order.map(function (id) { return pad(q.options.indexOf(id).toString(B36), w); })
+        .join("");
+    }).join("");
+    return [draw, orders];
+  }
+  function decodeLayout(quiz, draw, orders) {
+    var drawn = null, out = {}, pos = 0, ok = true;
+    if (quiz.draw) {
+      var flags = readBitmap(draw, quiz.questions.length);
+      drawn = quiz.questions.filter(function (q, i) { return flags[i] || !(q.points > 0); })
+        .map(function (q) { return q.id; });
+      var graded = drawn.filter(function (id) {
+        return quiz.questions.some(function (q) { return q.id === id && q.points > 0; });
+      });
+      if (graded.length !== quiz.draw) return null;
+    } else if (draw) {
+      return null;
+    }
+    quiz.questions.forEach(function (q) {
+      if (!ok || (drawn && drawn.indexOf(q.id) < 0) || !needsOrder(quiz, q)) return;
+      var w = posWidth(q.options.length), order = [], seen = {};
+      for (var i = 0; i < q.options.length; i++) {
+        var id = q.options[parseInt(orders.substr(pos, w), B36)];
+        pos += w;
+        if (!id || seen[id]) { ok = false; return; }
+        seen[id] = true;
+        order.push(id);
+      }
+      out[q.id] = order;
+    });
+    return ok && pos === orders.length ? { drawn: drawn, orders: out } : null;
+  }
   function encode() {
     return ["2",
       units.filter(function (u) { return state.visited[u.id]; }).map(function (u) {
@@ -398,12 +524,15 @@
       }).join(","),
       quizzes.map(function (z) {
         var s = quizState(z.id);
-        return [z.id, pad(Math.min(s.attempts, 1295).toString(B36), 2),
+        var fields = [z.id, pad(Math.min(s.attempts, 1295).toString(B36), 2),
           s.best < 0 ? "zzz" : pad(Math.round(s.best * 100).toString(B36), 3),
-          s.review ? "r" : "o", quizShape(z)].join(":");
+          s.review ? "r" : "o", quizShape(z)];
+        if (hasLayout(z)) fields = fields.concat(encodeLayout(z, s.layout));
+        return fields.join(":");
       }).join(","),
       questions.map(function (q) {
-        var value = encodeAnswer(q, state.answers[q.id]);
+        // Only the questions of the attempt: a draw bounds the saved answers too.
+        var value = inDraw(q) ? encodeAnswer(q, state.answers[q.id]) : "";
         if (!value) return "";
         var body = questionShape(q) + value;
         return q.id + ":" + body.length.toString(B36) + ":" + body;
@@ -427,10 +556,15 @@
     splitAll(text.slice(bang1 + 1, bang2), ",").forEach(function (item) {
       var f = item.split(":"), quiz = quizById[f[0]];
       if (!quiz || f.length < 5) return;
+      var same = f[4] === quizShape(quiz);
+      var layout = same && hasLayout(quiz) && f.length >= 7
+        ? decodeLayout(quiz, f[5], f[6]) : null;
       out.quizzes[quiz.id] = {
         attempts: parseInt(f[1], B36) || 0,
         best: f[2] === "zzz" ? -1 : parseInt(f[2], B36) / 100,
-        review: f[3] === "r" && f[4] === quizShape(quiz)
+        // A result shown without the attempt's questions cannot be shown again.
+        review: f[3] === "r" && same && (!!layout || !hasLayout(quiz)),
+        layout: layout
       };
     });
     var rest = text.slice(bang2 + 1), pos = 0;
@@ -462,7 +596,8 @@
       out.quizzes[z.id] = {
         attempts: parseInt(s.substr(0, 2), B36),
         best: best === "zzz" ? -1 : parseInt(best, B36) / 100,
-        review: s[5] === "r"
+        review: s[5] === "r",
+        layout: null
       };
     });
     for (var n = 0; n < questions.length; n++) {
@@ -492,7 +627,12 @@
   }
   function decodeAnswer(q, v) {
     switch (q.type) {
-      case "single-choice": return q.options[parseInt(v, B36)];
+      case "single-choice": case "likert": return q.options[parseInt(v, B36)];
+      case "sequencing":
+        var w = posWidth(q.options.length), order = [];
+        for (var i = 0; i < v.length; i += w) order.push(q.options[parseInt(v.substr(i, w), B36)]);
+        var unique = order.filter(function (id, k) { return id && order.indexOf(id) === k; });
+        return unique.length === q.options.length ? order : undefined;
       case "true-false": return v === "t";
       case "multiple-response":
         return q.options.filter(function (o, i) {
@@ -633,7 +773,10 @@
       reflection: V12 ? "fill-in" : "long-fill-in" };
     var out = { type: TYPES[q.type] || q.type, response: "", patterns: [] };
     if (q.type === "single-choice" || q.type === "multiple-response") {
-      var picked = r === undefined || r === null ? [] : [].concat(r);
+      // In the author's option order, whatever order the options were shown in.
+      var picked = (r === undefined || r === null ? [] : [].concat(r)).sort(function (a, b) {
+        return q.options.indexOf(a) - q.options.indexOf(b);
+      });
       var choice = function (ids) {
         return ids.map(function (id) {
           return V12 ? symbol(q.options.indexOf(id)) : rid(q, id);
@@ -641,6 +784,17 @@
       };
       out.response = choice(picked);
       out.patterns = [choice(q.correct)];
+    } else if (q.type === "sequencing") {
+      var steps = function (ids) {
+        return ids.map(function (id) {
+          return V12 ? symbol(q.options.indexOf(id)) : rid(q, id);
+        }).join(sep);
+      };
+      out.response = Array.isArray(r) ? steps(r) : "";
+      out.patterns = [steps(q.correct)];
+    } else if (q.type === "likert") {
+      var at = q.options.indexOf(r);
+      out.response = at < 0 ? "" : V12 ? symbol(at) : rid(q, r);
     } else if (q.type === "true-false") {
       var word = function (b) { return V12 ? (b ? "t" : "f") : String(b); };
       out.response = r === true || r === false ? word(r) : "";
@@ -669,7 +823,8 @@
   }
   function recordInteraction(unit, q, r, correct, latencyMs, prompt) {
     var f = formats(q, r);
-    if (q.type === "reflection" && !f.response) return; // nothing written, nothing to read
+    var neutral = q.type === "reflection" || q.type === "likert";
+    if (neutral && !f.response) return; // nothing written, nothing to read
     var base = "cmi.interactions." + interactionCount++ + ".";
     var when = timestamp(new Date());
     set(base + "id", q.id);
@@ -679,7 +834,7 @@
     f.patterns.forEach(function (p, i) { set(base + "correct_responses." + i + ".pattern", p); });
     set(base + "weighting", String(q.points));
     if (f.response) set(base + (V12 ? "student_response" : "learner_response"), f.response);
-    set(base + "result", q.type === "reflection" ? "neutral"
+    set(base + "result", neutral ? "neutral"
       : correct ? "correct" : V12 ? "wrong" : "incorrect");
     set(base + "latency", duration(latencyMs));
     if (!V12 && prompt) set(base + "description", lmsText(prompt, 250));
@@ -802,6 +957,9 @@
       var s = quizState(id);
       return { attempts: s.attempts, best: s.best, review: s.review };
     },
+    /** This attempt's layout of a quiz: {drawn: question ids or null, orders: {id: [ids]}},
+     * made (and saved) on first use; null when the quiz draws and shuffles nothing. */
+    layout: function (quizId) { return layoutOf(unitOfQuiz[quizId].quiz); },
     passMark: passMark,
     attemptsLeft: attemptsLeft,
     unitStatus: unitStatus,
@@ -836,7 +994,8 @@
       }
       results.forEach(function (r) {
         state.answers[r.question.id] = r.response;
-        if (r.question.points > 0 || r.question.type === "reflection") {
+        if (r.question.points > 0 || r.question.type === "reflection" ||
+            r.question.type === "likert") {
           recordInteraction(unit, r.question, r.response, r.correct, r.latencyMs, r.prompt);
         }
       });
@@ -845,7 +1004,9 @@
     },
     /** The learner asked for another attempt. */
     quizReopened: function (quizId) {
-      quizState(quizId).review = false;
+      var s = quizState(quizId), quiz = unitOfQuiz[quizId].quiz;
+      s.review = false;
+      s.layout = hasLayout(quiz) ? newLayout(quiz) : null;
       set(E.suspend, encode());
       scheduleCommit();
     },

@@ -200,6 +200,8 @@ class Lms:
         self.launched: set[str] = set()
         self.top_level = False
         self.href = "index.html"
+        #: The graded questions each quiz put before the learner at its last submission.
+        self.drawn: dict[str, list[str]] = {}
 
     # ---- the LMS side
 
@@ -382,13 +384,53 @@ class Lms:
             f.locator(f"#q--{qid}--input").fill(question["correct"][0] if correct else "no idea")
         elif kind == "reflection":
             f.locator(f"#q--{qid}--input").fill(f"My thoughts on {qid}, in a few words.")
+        elif kind == "likert":
+            f.locator(f"#q--{qid}--{question['options'][-1]}").check()
+        elif kind == "sequencing":
+            self.arrange(question, question["correct"])
+            if not correct:  # the first two steps swapped
+                f.locator(
+                    f'#q--{qid} [data-step="{question["correct"][0]}"] [data-move="down"]'
+                ).click()
+
+    def steps(self, qid: str) -> list[str]:
+        """A sequencing question's steps in the order on screen."""
+        return self.frame.locator(f"#q--{qid} [data-step]").evaluate_all(
+            "items => items.map(li => li.getAttribute('data-step'))"
+        )
+
+    def arrange(self, question: dict[str, Any], order: list[str]) -> None:
+        """Put a sequencing question's steps in `order` with its Move up buttons."""
+        qid = question["id"]
+        for k, step in enumerate(order):
+            while self.steps(qid).index(step) > k:
+                self.frame.locator(f'#q--{qid} [data-step="{step}"] [data-move="up"]').click()
+
+    def layout(self, quiz_id: str) -> dict[str, Any] | None:
+        """The tracker's layout of a quiz's attempt: {drawn, orders}, or None."""
+        return self.frame.evaluate("id => window.scormBuilder.tracker.layout(id)", quiz_id)
+
+    def on_screen(self, quiz: dict[str, Any]) -> list[dict[str, Any]]:
+        """The questions of a quiz this attempt puts before the learner (all, or those drawn)."""
+        layout = self.layout(quiz["id"])
+        drawn = layout and layout["drawn"]
+        return [q for q in quiz["questions"] if not drawn or q["id"] in drawn]
 
     def answer_quiz(
-        self, quiz: dict[str, Any], correct: bool = True, wrong: Collection[str] = ()
+        self,
+        quiz: dict[str, Any],
+        correct: bool = True,
+        wrong: Collection[str] = (),
+        wrong_first: int = 0,
     ) -> None:
-        """Answer every question of a quiz on screen (those in `wrong` wrongly) and submit it."""
-        for question in quiz["questions"]:
+        """Answer the questions of a quiz on screen and submit it: those in `wrong`, and the
+        first `wrong_first` graded ones on screen, wrongly; a draw's hidden ones not at all."""
+        asked = self.on_screen(quiz)
+        graded = [q["id"] for q in asked if q["points"] > 0]
+        wrong = {*wrong, *graded[:wrong_first]}
+        for question in asked:
             self.answer(question, correct and question["id"] not in wrong)
+        self.drawn[quiz["id"]] = graded
         self.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-submit]').click()
         self.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-result]').wait_for()
 
@@ -398,11 +440,13 @@ class Lms:
         correct: bool = True,
         wrong: Collection[str] = (),
         cmi: dict[str, Any] | None = None,
+        wrong_first: int = 0,
     ) -> dict[str, dict[str, Any]]:
         """Open every unit in order, answer every quiz, close; each SCO's final CMI by page.
 
         `correct=False` answers everything wrongly; `wrong` names the questions to get wrong;
-        `cmi` is the data the first SCO is launched with (e.g. a launch mode).
+        `cmi` is the data the first SCO is launched with (e.g. a launch mode); `wrong_first`
+        gets the first graded questions on screen of each quiz wrong (whichever were drawn).
         """
         scos = package.scos()
         self.launch(package, scos[0], cmi=cmi)
@@ -413,7 +457,7 @@ class Lms:
                 self.frame.locator(f"section#{unit['id']}").wait_for()  # hash routing is async
                 assert self.visible_section() == unit["id"]
                 if unit["quiz"]:
-                    self.answer_quiz(unit["quiz"], correct, wrong)
+                    self.answer_quiz(unit["quiz"], correct, wrong, wrong_first)
                 if i < len(units) - 1:
                     self.frame.locator("[data-next]").click()
             self.close()
@@ -425,7 +469,7 @@ class Lms:
                 self.wait_ready(href)  # SCORM 2004: the SCO asked the LMS to continue
             for unit in self.course_data()["units"]:
                 if unit["quiz"]:
-                    self.answer_quiz(unit["quiz"], correct, wrong)
+                    self.answer_quiz(unit["quiz"], correct, wrong, wrong_first)
             if i < len(scos) - 1 and package.version == "2004":
                 self.frame.locator("[data-start]" if i == 0 else "[data-next]").click()
             else:

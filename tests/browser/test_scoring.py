@@ -108,10 +108,10 @@ def test_partial_scoring_matches_moodle_and_all_or_nothing_does_not(
     lms.go_to("test")
     f = lms.frame
     for option in ["two", "four", "six", "three", "five"]:
-        box = f.locator(f"#q-multi--{option}")
+        box = f.locator(f"#q--q-multi--{option}")
         box.check() if option in CHOSEN else box.uncheck()
     for prompt, choice in PAIRS.items():
-        f.locator(f"#q-match--{prompt}").select_option(choice)
+        f.locator(f"#q--q-match--{prompt}").select_option(choice)
     f.locator('form[data-quiz="test-quiz"] [data-submit]').click()
     f.locator('form[data-quiz="test-quiz"] [data-result]').wait_for()
     cmi = lms.cmi()

@@ -139,3 +139,75 @@ def test_many_questions_fit_in_suspend_data(
     lms.frame.locator(f"section#{course['units'][-1]['id']}").wait_for()
     assert lms.controls() == before
     lms.assert_clean()
+
+
+def write_pool(root: Path) -> Path:
+    """One quiz drawing 5 of 9 questions that take equal room (11 options, or 6 steps: answer
+    and order together), options shuffled, steps ordered."""
+    (root / "units").mkdir(parents=True)
+    (root / "quizzes").mkdir()
+    course = {
+        "id": "pool-size",
+        "title": "Pool",
+        "version": "1.0.0",
+        "language": "en",
+        "description": "A drawn, shuffled quiz.",
+        "credits": {"source": "test", "licence": "CC0"},
+        "reporting": {"status": "passed/failed", "pass_mark": 50, "assessment": "exam"},
+        "units": ["exam"],
+    }
+    (root / "course.yaml").write_text(yaml.safe_dump(course), encoding="utf-8")
+    questions: list[dict[str, Any]] = [
+        {
+            "id": f"sc-{n}",
+            "type": "single-choice",
+            "prompt": "Pick one.",
+            "options": [
+                {"id": f"o{i}", "text": f"Option {i}", "correct": i == 0} for i in range(11)
+            ],
+        }
+        for n in range(6)
+    ]
+    questions += [
+        {
+            "id": f"sq-{n}",
+            "type": "sequencing",
+            "prompt": "Order them.",
+            "steps": [{"id": f"s{i}", "text": f"Step {i}"} for i in range(6)],
+        }
+        for n in range(3)
+    ]
+    quiz = {"id": "exam-quiz", "title": "Exam", "draw": 5, "shuffle": True, "attempts": 3}
+    quiz["questions"] = questions
+    (root / "quizzes" / "exam.yaml").write_text(yaml.safe_dump(quiz), encoding="utf-8")
+    front = {"id": "exam", "title": "Exam", "kind": "assessment", "duration": 5}
+    front["quiz"] = "quizzes/exam.yaml"
+    text = "---\n" + yaml.safe_dump(front) + "---\n\nAnswer.\n"
+    (root / "units" / "exam.md").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("target", ["scorm12", "scorm2004"])
+def test_a_drawn_shuffled_quiz_saves_at_most_its_predicted_size(
+    lms: Lms, packages: Any, tmp_path: Path, target: str
+) -> None:
+    """Draw and orders come on top of the answers, which only the drawn questions keep."""
+    folder = write_pool(tmp_path / "pool")
+    worst = worst_case_size(load_course(folder)[0].units)
+    package = packages(folder, target, "single")
+    lms.launch(package)
+    lms.go_to("exam")
+    quiz = lms.course_data()["units"][0]["quiz"]
+    asked = lms.on_screen(quiz)
+    assert len(asked) == 5
+    for question in asked:
+        if question["type"] == "single-choice":
+            fill_to_the_brim(lms, question)
+        else:
+            lms.answer(question, correct=False)
+    lms.frame.locator('form[data-quiz="exam-quiz"] [data-submit]').click()
+    lms.close()
+    saved = lms.cmi()["suspend_data"]
+    # Every drawn question is as long as any other: the worst case is reached exactly.
+    assert len(saved) == worst
+    lms.assert_clean()

@@ -759,3 +759,33 @@ def test_any_text_keeps_both_files_to_their_questions_and_categories(
     nodes = root.findall("question")
     assert [n.findtext("name/text") for n in nodes[1:]] == names
     assert split_category_path(nodes[0].findtext("category/text")) == expected_path
+
+
+def test_sequencing_becomes_moodle_ordering_and_what_moodle_lacks_is_left_out_with_a_warning():
+    from builder.export import export_gift, export_moodle_xml
+    from builder.pipeline import load_course
+
+    course = load_course(REPO / "tests" / "browser" / "fixtures" / "pool")[0]
+    xml = export_moodle_xml(course)
+    root = etree.fromstring(xml.data)
+    ordering = root.xpath("//question[@type='ordering'][name/text='wu-order']")[0]
+    steps = [(a.get("fraction"), a.findtext("text")) for a in ordering.findall("answer")]
+    assert steps == [
+        ("1", "Boil the water"),
+        ("2", "Pour it on the leaves"),
+        ("3", "Let it steep"),
+        ("4", "Serve"),
+    ]
+    assert ordering.findtext("gradingtype") == "ALL_OR_NOTHING"
+    assert ordering.findtext("selecttype") == "ALL"
+    assert not root.xpath("//question[name/text='wu-confidence' or name/text='ex-feel']")
+    assert sorted(d.code for d in xml.warnings if d.code == "W406") == ["W406", "W406"]
+
+    gift = export_gift(course)
+    text = gift.data.decode()
+    assert "::wu-order::" not in text and "::ex-week::" not in text
+    assert "::ex-fruit::" in text
+    left_out = [d.message for d in gift.warnings if d.code == "W406"]
+    assert any("'wu-order'" in m and "GIFT" in m for m in left_out)
+    assert any("'ex-week'" in m for m in left_out)
+    assert any("'wu-confidence'" in m and "likert" in m for m in left_out)

@@ -236,6 +236,18 @@ def test_w507_two_options_that_say_the_same(minimal_course):
     options:
       - {id: a, text: Italy}
       - {id: b, text: Spain}
+  - id: q-steps
+    type: sequencing
+    prompt: Order.
+    steps:
+      - {id: s1, text: Arrest}
+      - {id: s2, text: arrest.}
+  - id: q-scale
+    type: likert
+    prompt: Sure?
+    scale:
+      - {id: yes, text: Yes}
+      - {id: also-yes, text: YES}
 """,
         ),
     )
@@ -243,6 +255,8 @@ def test_w507_two_options_that_say_the_same(minimal_course):
     assert found == [
         "question 'q-dupe': option 'o1' says the same as 'o0'",
         "question 'q-pairs': prompt 'p2' says the same as 'p1'",
+        "question 'q-steps': step 's2' says the same as 's1'",
+        "question 'q-scale': scale point 'also-yes' says the same as 'yes'",
     ]
 
 

@@ -70,6 +70,10 @@ def questions(draw: st.DrawFn, qid: str) -> dict[str, Any]:
         ]
     elif kind == "fill-in":
         item["answers"] = draw(st.lists(plain, min_size=1, max_size=3))
+    elif kind in ("sequencing", "likert"):
+        n = draw(st.integers(2, 5))
+        field = "steps" if kind == "sequencing" else "scale"
+        item[field] = [{"id": f"s{i}", "text": draw(words)} for i in range(n)]
     else:
         item["example"] = draw(words)
     return item

@@ -538,3 +538,17 @@ def test_a_file_saved_by_translate_toolkit_builds(minimal_course, tmp_path):
 
 def test_extract_is_deterministic(minimal_course):
     assert extract_file(minimal_course) == extract_file(minimal_course)
+
+
+def test_sequencing_steps_and_likert_points_are_translated(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "tests" / "browser" / "fixtures" / "pool", course)
+    units = units_of(extract_file(course))
+    assert "quiz/warm-up-check/wu-order/steps/boil" in units
+    assert "quiz/warm-up-check/wu-confidence/scale/very" in units
+    translated_course(course)
+    build_edition(course, tmp_path / "dist", targets=("facilitator",))
+    [guide] = (tmp_path / "dist").glob("*facilitator*.html")
+    text = html.unescape(guide.read_text(encoding="utf-8"))
+    assert "BOIL THE WATER" in text and "VERY SURE" in text
+    assert "Boil the water" not in text

@@ -125,3 +125,35 @@ def test_yaml_core_schema_no_yes_no_booleans_or_dates(minimal_course):
     parsed, _ = validate(minimal_course, "course")
     assert parsed.version == "2024-01-02"
     assert parsed.units[0].title == "no"
+
+
+def test_quiz_draw_shuffle_and_feedback(minimal_course):
+    quiz = minimal_course / "quizzes" / "check.yaml"
+    edit_text(quiz, "pass_mark: 50\n", "pass_mark: 50\ndraw: 6\nshuffle: true\nfeedback: later\n")
+    assert validation_problems(minimal_course) == [
+        "course/quizzes/check.yaml:6:1: error[E205]: feedback must be 'immediate' or "
+        "'after-pass-or-last-attempt' (got 'later')",
+    ]
+    edit_text(quiz, "feedback: later", "feedback: after-pass-or-last-attempt")
+    assert validation_problems(minimal_course) == [
+        "course/quizzes/check.yaml:4:1: error[E315]: quiz 'check-quiz' draws 6 questions but "
+        "has 5 graded question(s)",
+    ]
+    edit_text(quiz, "draw: 6", "draw: 5")
+    validate(minimal_course, "course")
+
+
+def test_sequencing_and_likert_ids(minimal_course):
+    quiz = minimal_course / "quizzes" / "practice.yaml"
+    quiz.write_text(
+        quiz.read_text() + "  - id: practice-order\n    type: sequencing\n    prompt: Order them.\n"
+        "    steps:\n      - {id: first, text: First}\n      - {id: first, text: Second}\n"
+        "  - id: practice-scale\n    type: likert\n    prompt: How sure?\n"
+        "    scale:\n      - {id: sure, text: Not}\n      - {id: sure, text: Very}\n"
+    )
+    assert validation_problems(minimal_course) == [
+        "course/quizzes/practice.yaml:13:10: error[E313]: question 'practice-order' has two "
+        "steps with id 'first'",
+        "course/quizzes/practice.yaml:19:10: error[E313]: question 'practice-scale' has two "
+        "scale points with id 'sure'",
+    ]
