@@ -279,8 +279,11 @@ class Preview:
             if folder is None:
                 self._stop.wait(WATCH_RETRY_SECONDS)
                 continue
-            if watched is not None and folder != watched:
-                self.rebuild()  # what changed while nothing was watched
+            # A watch that ended (folder gone, replaced or unreadable) may have missed changes:
+            # build again on the new watch's first tick (built before it, a copy still being
+            # written would be missed for good). Not by comparing inodes: a folder deleted and
+            # copied back at once often gets the same one.
+            missed = watched is not None
             watched = folder
             try:
                 for changes in watch(
@@ -291,7 +294,8 @@ class Preview:
                     yield_on_timeout=True,
                 ):
                     self._watching.set()  # the first tick: the folder is being watched
-                    if changes:
+                    if changes or missed:
+                        missed = False
                         self.rebuild()
                     if self._identity() != watched:
                         break

@@ -190,7 +190,7 @@ def test_the_course_folder_replaced_while_watched_is_built_again(served, tmp_pat
         if info["ok"]:
             break
         time.sleep(0.1)
-    assert info["ok"] is True and info["course"]["title"].startswith("Restored course")
+    assert info["ok"] is True and info["course"]["title"].startswith("Restored course"), info
 
 
 def raw_request(preview: Preview, path: str, host: str | None = "auto", extra_host: bool = False):
