@@ -52,8 +52,9 @@ Mode = Literal["single", "multi"]
 ASSET_DIR = "assets"
 RUNTIME_FILE = "scorm-runtime.js"
 #: Runtime scripts in load order: the tracker (speaks SCORM), then the course UI that uses it.
-RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js")
-STATIC_FILES = ("theme.css",)
+RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js", "blocks.js")
+#: Stylesheets every page links, in this order: the theme, then the interactive blocks.
+STATIC_FILES = ("theme.css", "blocks.css")
 
 
 def templates_dir() -> Path:
