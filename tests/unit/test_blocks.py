@@ -189,3 +189,46 @@ def test_blocks_script_and_stylesheet_fit_the_page_weight_budget() -> None:
     data = (runtime_dir() / "blocks.js").read_bytes()
     data += (templates_dir() / "static" / "blocks.css").read_bytes()
     assert len(gzip.compress(data, 9)) <= BUDGET
+
+
+SHOWCASE = Path(__file__).parents[2] / "examples" / "showcase"
+
+
+@pytest.mark.parametrize("mode", ["single", "multi"])
+def test_the_showcase_builds_strict_with_schema_valid_manifests(
+    tmp_path: Path, mode: str, assert_schema_valid: Any
+) -> None:
+    out = tmp_path / "dist"
+    result = build(
+        BuildSettings(
+            course_dir=SHOWCASE,
+            out_dir=out,
+            targets=("scorm12", "scorm2004"),
+            mode=mode,  # type: ignore[arg-type]
+            strict=True,
+        )
+    )
+    assert len(result.outputs) == 2
+    blocks: set[str] = set()
+    types: set[str] = set()
+    charts = 0
+    for output in result.outputs:
+        with zipfile.ZipFile(output.path) as zf:
+            assert_schema_valid(zf.read("imsmanifest.xml"))
+            for name in zf.namelist():
+                if name.endswith(".html"):
+                    doc = lxml_html.fromstring(zf.read(name))
+                    blocks |= set(doc.xpath("//@data-block"))
+                    types |= set(doc.xpath("//@data-question/../@data-type"))
+                    types |= set(doc.xpath("//*[@data-question]/@data-type"))
+                    charts += len(doc.xpath("//figure[@class='chart']//svg"))
+    assert blocks >= {"accordion", "tabs", "reveal", "steps", "zoom"}
+    assert types == {
+        "single-choice",
+        "multiple-response",
+        "true-false",
+        "matching",
+        "fill-in",
+        "reflection",
+    }
+    assert charts > 0
