@@ -289,6 +289,9 @@ def course_fingerprint(course: Course, course_dir: Path) -> bytes:
                 continue
             target = os.path.realpath(path) if link else ""
             h.update(f"\0{path[cut:]}\0{target}".encode())
+            if entry.name.endswith(".vtt"):  # captions are checked while units render
+                with contextlib.suppress(OSError):
+                    h.update(hashlib.sha256(Path(path).read_bytes()).digest())
         folders += reversed(subfolders)
     return h.digest()
 

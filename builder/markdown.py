@@ -24,6 +24,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from builder.errors import Diagnostic
+from builder.media import player_kind
 
 Audience = Literal["learner", "facilitator"]
 
@@ -56,6 +57,9 @@ _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.MULTILINE)
 
 #: Renders the chart of a data set: (data set id, HTML id prefix) -> HTML, or None if unknown.
 ChartRenderer = Callable[[str, str], str | None]
+#: Renders a video or audio file written with image syntax: (package path, its words) -> the
+#: player's HTML and the problems found, as (code, message).
+MediaPlayer = Callable[[str, str], tuple[str, list[tuple[str, str]]]]
 
 
 @dataclass
@@ -333,6 +337,7 @@ def render_markdown(
     figure_image: Callable[[str], str | None],
     heading_base: int = 2,
     chart: ChartRenderer | None = None,
+    media_player: MediaPlayer | None = None,
 ) -> RenderedMarkdown:
     """Render one unit's Markdown; links are passed through `resolve_link` (href, error)."""
     md = parser()
@@ -505,6 +510,11 @@ def render_markdown(
                         child.attrSet("loading", "lazy")
                         result.media.add(new_src)
                         result.media_lines.setdefault(new_src, first_line + line)
+                        if media_player is not None and player_kind(new_src):
+                            html, problems = media_player(new_src, child.content)
+                            for code, message in problems:
+                                diag(line, code, message)
+                            child.type, child.content, child.children = "html_inline", html, None
     if too_deep:
         # markdown-it stops reading at its nesting limit: whatever else it found is unreliable.
         result.diagnostics = [d for d in result.diagnostics if d.code == "E354"]

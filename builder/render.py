@@ -42,6 +42,7 @@ from builder.markdown import (
     render_markdown,
     unsafe_url,
 )
+from builder.media import media_player
 from builder.model import Course, Quiz, Unit
 from builder.suspend import fill_in_max_length
 
@@ -478,6 +479,13 @@ def _unit_renderer(
     def render(unit: Unit) -> CachedUnit:
         unit_media: dict[str, MediaFile] = {}
         resolve, figure = _resolver(course, unit.file, unit.id, mode, root, unit_media, by_file)
+
+        def player(src: str, title: str) -> tuple[str, list[tuple[str, str]]]:
+            html, files, problems = media_player(root, src, title, course.language)
+            for rel in files:  # captions and poster travel with the media file
+                unit_media.setdefault(rel, MediaFile(rel, root / rel))
+            return html, problems
+
         rendered = render_markdown(
             unit.body,
             doc_id=unit.id,
@@ -488,6 +496,7 @@ def _unit_renderer(
             resolve_link=resolve,
             figure_image=figure,
             chart=chart,
+            media_player=player,
         )
         quiz_diags, links, quiz_html = _check_quiz_links(course, unit, resolve, rendered, root)
         return rendered, quiz_diags, links, unit_media, quiz_html

@@ -83,7 +83,7 @@ def test_blocks_by_keyboard_and_their_state_on_return(
     assert focused(lms) == "Close"
     assert dialog.locator("img").evaluate("img => img.naturalWidth") == 1600
     keys.press("Escape")
-    assert f.locator("dialog").count() == 0
+    f.locator("dialog").wait_for(state="detached")  # the close event comes a moment later
     assert focused(lms) == "Enlarge image"
 
     assert axe_violations(lms) == []
@@ -111,3 +111,17 @@ def test_on_paper_every_tab_and_card_answer_is_printed(lms: Lms, packages: Any) 
     assert all(a.is_visible() for a in f.locator(".block-card-answer").all())
     assert f.locator('[role="tablist"]').first.is_hidden()
     lms.page.emulate_media(media="screen")
+
+
+def test_the_video_plays_with_its_captions(lms: Lms, packages: Any) -> None:
+    open_blocks_unit(lms, packages, "scorm2004", "single")
+    video = lms.frame.locator("video")
+    video.scroll_into_view_if_needed()
+    lms.frame.wait_for_function("document.querySelector('video').readyState >= 1", timeout=10_000)
+    tracks = video.evaluate("v => [...v.textTracks].map(t => [t.kind, t.language, t.mode])")
+    assert tracks == [["captions", "en", "showing"]]
+    assert video.evaluate("v => v.duration") == pytest.approx(3, abs=0.2)
+    lms.frame.wait_for_function(
+        "document.querySelector('video').textTracks[0].cues.length === 2", timeout=10_000
+    )
+    lms.assert_clean()
