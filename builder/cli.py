@@ -21,6 +21,8 @@ from builder.errors import BuildFailed, Diagnostic
 if TYPE_CHECKING:
     from builder.pipeline import BuildResult
 
+#: The SCORM version of each SCORM target.
+SCORM_VERSIONS = {"scorm12": "1.2", "scorm2004": "2004"}
 TARGET_CHOICES = ("scorm12", "scorm2004", "gift", "moodle-xml", "facilitator", "all")
 
 
@@ -75,12 +77,40 @@ def _suspend_lines(result: BuildResult, mode: str) -> list[str]:
     ]
 
 
+def completion_hint(version: str, reporting: str | None) -> str:
+    """The Moodle activity-completion setting that fits a package's version and reporting rule.
+
+    Moodle's "Require status" looks at the stored status: with only "Completed" ticked (its
+    default) a SCORM 1.2 package that reports `passed` never completes the activity.
+    """
+    where = f'Moodle (SCORM {version}): Activity completion > "Require status":'
+    if reporting is None:
+        if version == "1.2":
+            return f'{where} tick "Passed" if the package reports passed/failed, else "Completed"'
+        return f'{where} tick "Completed" (or "Passed" to require a pass)'
+    if reporting == "completed/incomplete":
+        return f'{where} tick "Completed" (the course reports completed once every unit is seen)'
+    if version == "1.2":
+        return (
+            f'{where} tick "Passed" (the course reports {reporting}; with "Completed" alone '
+            "Moodle never completes it)"
+        )
+    if reporting == "passed/incomplete":
+        return f'{where} tick "Completed" or "Passed" (both are reported on a pass)'
+    return (
+        f'{where} tick "Passed" to complete on a pass, "Completed" to complete on any '
+        "finished attempt"
+    )
+
+
 def _print_summary(result: BuildResult, mode: str) -> None:
     """What was written, how big, how long, and the saved-state budget."""
     for out in result.outputs:
         click.echo(f"{out.target:<10} {out.path}  {out.size / 1024:.1f} KiB")
     for line in _suspend_lines(result, mode):
         click.echo(line)
+    for target in sorted({o.target for o in result.outputs if o.target in SCORM_VERSIONS}):
+        click.echo(completion_hint(SCORM_VERSIONS[target], result.course.reporting.status))
     total = sum(o.size for o in result.outputs) / 1024
     click.echo(f"built {len(result.outputs)} target(s), {total:.1f} KiB, in {result.seconds:.2f} s")
 
@@ -284,6 +314,8 @@ def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str)
     else:
         for line in format_report(report, strict):
             click.echo(line)
+        if report.version is not None:
+            click.echo(completion_hint(report.version, report.reporting))
     sys.exit(0 if report.ok(strict) else 1)
 
 

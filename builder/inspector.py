@@ -9,6 +9,7 @@ folder the caller names (the project does not ship them); without it the report 
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import zipfile
@@ -110,6 +111,8 @@ class Report:
     unlisted: list[str] = field(default_factory=list)
     schema: Literal["valid", "invalid", "not checked", "not applicable"] = "not checked"
     findings: list[Finding] = field(default_factory=list)
+    #: The course's reporting rule, when the package was built by scorm-builder.
+    reporting: str | None = None
 
     def add(self, severity: Severity, code: str, message: str, **kw: Any) -> None:
         """Record a finding."""
@@ -698,6 +701,7 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
         return report
     with zf:
         files = _check_names(zf, report)
+        runtime = _runtime_facts(zf, files)
         manifest = _find_manifest(files, report)
         if manifest is None:
             report.schema = "not applicable"
@@ -719,6 +723,7 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
         report.schema = "not applicable"
         return report
     _inspect_manifest(root, raw, manifest, files, report)
+    _check_runtime_values(runtime, report)
     if schemas is not None:
         _validate_schema(root, report, schemas, manifest)
     else:
@@ -728,6 +733,84 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
             "schemas not checked: pass --schemas DIR (the official SCORM schema folder)",
         )
     return report
+
+
+# --------------------------------------------------------------------------- our runtime
+
+_COURSE_DATA = re.compile(rb'<script[^>]*\bid="course-data"[^>]*>(.*?)</script>', re.DOTALL)
+_SAFE_RESPONSE_ID = re.compile(r"^[A-Za-z0-9_.]{1,250}$")
+#: The runtime of builds before Moodle-safe values sent toISOString()'s 3 decimals as is.
+_OLD_TIMESTAMP = re.compile(rb"return date\.toISOString\(\);")
+
+
+@dataclass
+class _RuntimeFacts:
+    """What a scorm-builder package's pages tell about the values its runtime will send."""
+
+    pages: dict[str, Any] = field(default_factory=dict)
+    old_timestamps: bool = False
+
+
+def _runtime_facts(zf: zipfile.ZipFile, files: list[str]) -> _RuntimeFacts:
+    facts = _RuntimeFacts()
+    for name in files:
+        info = zf.getinfo(name)
+        if info.file_size > MAX_MANIFEST or not name.endswith((".html", "scorm-runtime.js")):
+            continue
+        try:
+            data = zf.read(info)
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+            continue
+        if name.endswith(".js"):
+            facts.old_timestamps |= bool(_OLD_TIMESTAMP.search(data))
+        elif m := _COURSE_DATA.search(data):
+            try:
+                facts.pages[name] = json.loads(m.group(1))
+            except ValueError:
+                continue
+    return facts
+
+
+def _unsafe_response_ids(course: Any) -> list[str]:
+    """Option, prompt and target ids that SCORM 2004 would send unmapped and Moodle refuses."""
+    unsafe = []
+    units = course.get("units") if isinstance(course, dict) else None
+    for unit in units if isinstance(units, list) else []:
+        quiz = unit.get("quiz") if isinstance(unit, dict) else None
+        for q in quiz.get("questions", []) if isinstance(quiz, dict) else []:
+            mapped = q.get("lmsIds") or {}
+            ids = [*q.get("options", []), *q.get("prompts", []), *q.get("targets", [])]
+            unsafe += [
+                f"{q.get('id')}: {i}"
+                for i in ids
+                if isinstance(i, str) and not _SAFE_RESPONSE_ID.match(mapped.get(i, i))
+            ]
+    return unsafe
+
+
+def _check_runtime_values(facts: _RuntimeFacts, report: Report) -> None:
+    """Warn about a scorm-builder SCORM 2004 package whose runtime values Moodle refuses."""
+    for course in facts.pages.values():
+        status = (course.get("reporting") or {}).get("status") if isinstance(course, dict) else None
+        report.reporting = report.reporting or (status if isinstance(status, str) else None)
+    if report.version != "2004" or not facts.pages:
+        return
+    unsafe = sorted({i for course in facts.pages.values() for i in _unsafe_response_ids(course)})
+    problems = []
+    if unsafe:
+        shown = ", ".join(unsafe[:3]) + (", …" if len(unsafe) > 3 else "")
+        problems.append(f"{len(unsafe)} answer id(s) Moodle refuses ({shown})")
+    if facts.old_timestamps:
+        problems.append("interaction timestamps with three decimals, which Moodle refuses")
+    if problems:
+        report.add(
+            "warning",
+            "I501",
+            "this SCORM 2004 package was built by an older scorm-builder whose runtime sends "
+            + " and ".join(problems)
+            + ": in Moodle nothing is saved after the first quiz answer",
+            hint="rebuild the course with this version of scorm-builder",
+        )
 
 
 def format_report(report: Report, strict: bool = False) -> list[str]:

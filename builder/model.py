@@ -264,3 +264,15 @@ class Course(Strict):
         if self.reporting.status == "completed/incomplete":
             return None
         return next((u for u in self.units if u.id == self.reporting.assessment), None)
+
+
+# --------------------------------------------------------------------------- LMS identifiers
+
+
+def response_id(author_id: str) -> str:
+    """The SCORM 2004 response identifier of an option, prompt or target id.
+
+    Moodle accepts only letters, digits, `_` and `.` there (`^[\\w.]{1,250}$`), so each other
+    character becomes `_`: `criminal-culture` is reported as `criminal_culture`, still readable.
+    """
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_.") else "_" for c in author_id)

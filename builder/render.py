@@ -43,7 +43,7 @@ from builder.markdown import (
     unsafe_url,
 )
 from builder.media import media_player
-from builder.model import Course, Quiz, Unit
+from builder.model import Course, Quiz, Unit, response_id
 from builder.suspend import fill_in_max_length
 
 Target = Literal["scorm12", "scorm2004"]
@@ -655,6 +655,10 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
             item["maxLength"] = fill_in_max_length(q)
         elif q.type == "reflection":
             item["maxLength"] = q.max_length
+        ids = [*item.get("options", ()), *item.get("prompts", ()), *item.get("targets", ())]
+        if any(response_id(i) != i for i in ids):
+            # SCORM 2004 reports answers with these: ids Moodle accepts (validate.py, E314).
+            item["lmsIds"] = {i: response_id(i) for i in ids}
         questions.append(item)
     return {
         "id": quiz.id,

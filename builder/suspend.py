@@ -6,11 +6,14 @@ LMS that truncates or refuses a longer value loses the learner's work. Free-text
 only parts without a fixed size, so their length limits are set here and enforced by the
 page (`maxlength`) and again by the runtime.
 
-Format 1 of the encoding, in characters:
-    "1" "." fingerprint(7) "." one per unit "." six per quiz "." answers joined by ","
-with each answer at most: single-choice the base-36 option index; true-false 1; multiple
+Format 2 of the encoding, keyed by the author's ids so that a rebuilt course keeps what still
+applies (builder/runtime/README.md), in characters:
+    "2" "!" visited unit ids joined by ","
+        "!" per quiz: id ":" attempts(2) ":" best(3) ":" flag(1) ":" shape(3), joined by ","
+        "!" per answer: id ":" base-36 length ":" shape(3) + value, joined by ","
+with each value at most: single-choice the base-36 option index; true-false 1; multiple
 response one base-32 digit per five options; matching one fixed-width base-36 target number per
-prompt; fill-in and reflection base-36 length + ":" + text.
+prompt; fill-in and reflection the text itself.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ TARGET_NAMES = {"scorm12": "SCORM 1.2", "scorm2004": "SCORM 2004"}
 #: A fill-in box takes at least this many characters, so a learner is never cut off mid-word.
 FILL_IN_MIN_LENGTH = 100
 
-_FINGERPRINT = 7
-_PER_QUIZ = 6  # attempts (2) + best score in hundredths (3) + review flag (1)
+_SHAPE = 3  # hash of a question's or quiz's structure
+_QUIZ_FIELDS = 2 + 3 + 1 + _SHAPE  # attempts, best score in hundredths, review flag, shape
 
 
 def fill_in_max_length(question: FillIn) -> int:
@@ -55,7 +58,7 @@ def _base36_digits(n: int) -> int:
 
 
 def answer_size(question: Question) -> int:
-    """The most characters one question's saved answer can take."""
+    """The most characters one question's saved value can take (without id and length)."""
     match question.type:
         case "single-choice":
             return _base36_digits(len(question.options) - 1)
@@ -66,16 +69,29 @@ def answer_size(question: Question) -> int:
         case "matching":
             return len(question.prompts) * _base36_digits(len(question.options))
         case _:
-            limit = text_limit(question) or 0
-            return _base36_digits(limit) + 1 + limit
+            return text_limit(question) or 0
+
+
+def _joined(sizes: Sequence[int]) -> int:
+    return sum(sizes) + max(0, len(sizes) - 1)
 
 
 def worst_case_size(units: Sequence[Unit]) -> int:
-    """The longest suspend_data of a SCO made of these units (format 1, see module doc)."""
-    questions = [q for u in units if u.quiz for q in u.quiz.questions]
-    quizzes = sum(1 for u in units if u.quiz)
-    header = 1 + 1 + _FINGERPRINT + 1 + len(units) + 1 + _PER_QUIZ * quizzes + 1
-    return header + sum(answer_size(q) for q in questions) + max(0, len(questions) - 1)
+    """The longest suspend_data of a SCO made of these units (format 2, see module doc)."""
+    quizzes = [u.quiz for u in units if u.quiz]
+    answers = []
+    for q in (q for quiz in quizzes for q in quiz.questions):
+        body = _SHAPE + answer_size(q)
+        answers.append(len(q.id) + 1 + _base36_digits(body) + 1 + body)
+    return (
+        1
+        + 1
+        + _joined([len(u.id) for u in units])
+        + 1
+        + _joined([len(z.id) + 4 + _QUIZ_FIELDS for z in quizzes])
+        + 1
+        + _joined(answers)
+    )
 
 
 @dataclass(frozen=True)

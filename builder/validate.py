@@ -27,6 +27,7 @@ from builder.model import (
     SingleChoice,
     Unit,
     UnitMeta,
+    response_id,
 )
 from builder.sources import Loc, SourceFile, SourceTree
 
@@ -252,6 +253,28 @@ def _check_quiz(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
                 seen.append(p.id)
 
 
+def _check_response_ids(quiz: Quiz, source: SourceFile) -> Iterable[Diagnostic]:
+    """Two ids of one question that SCORM 2004 would report as the same response id."""
+    for qi, q in enumerate(quiz.questions):
+        groups: list[tuple[str, Sequence[str]]] = []
+        if isinstance(q, SingleChoice | MultipleResponse | Matching):
+            groups.append(("options", [o.id for o in q.options]))
+        if isinstance(q, Matching):
+            groups.append(("prompts", [p.id for p in q.prompts]))
+        for field, ids in groups:
+            first: dict[str, str] = {}
+            for i, oid in enumerate(ids):
+                other = first.setdefault(response_id(oid), oid)
+                if other != oid:
+                    yield source.diagnostic(
+                        ("questions", qi, field, i, "id"),
+                        "E314",
+                        f"question '{q.id}': ids '{other}' and '{oid}' would both be reported "
+                        f"to the LMS as '{response_id(oid)}'",
+                        hint="rename one of them so that they differ in a letter or digit",
+                    )
+
+
 _CHART = re.compile(r"^ {0,3}:{3,}[ \t]*chart[ \t]+(\S+)", re.MULTILINE)
 
 
@@ -451,6 +474,7 @@ def validate_course(
             broken.add(rel)
             continue
         diags += _check_quiz(quiz, src)
+        diags += _check_response_ids(quiz, src)
         if quiz.id in quiz_ids:
             diags.append(
                 src.diagnostic(

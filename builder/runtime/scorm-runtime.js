@@ -36,7 +36,10 @@
       commit: "Commit", error: "GetLastError" };
 
   /* ------------------------------------------------------------------ value rules
-   * Each value is checked before it is sent: what a strict LMS would reject never leaves. */
+   * Each value is checked before it is sent: what a strict LMS would reject never leaves.
+   * The rules are the specification's, narrowed to what Moodle accepts (SCORM 1.2 vocabularies,
+   * 2004 timestamps with at most two decimals and a year in 1970-2038, response identifiers
+   * of letters, digits, "_" and "." only). */
   function maxLen(n) { return function (v) { return v.length <= n; }; }
   function oneOf(re) { return function (v) { return re.test(v); }; }
   function range(lo, hi, decimals) {
@@ -45,6 +48,31 @@
   }
   var ID12 = oneOf(/^[\x21-\x7e]{1,255}$/);
   var ID2004 = oneOf(/^[\w\-()+.:=@;$!*'%/#]{1,250}$/);
+  var SHORT_ID = /^[\w.]{1,250}$/; // Moodle's rule for response identifiers
+  var TIME2004 = new RegExp("^(19[7-9]\\d|20[0-2]\\d|203[0-8])-(0[1-9]|1[0-2])" +
+    "-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d" +
+    "(\\.\\d{1,2}(Z|[+-]([01]\\d|2[0-3])(:[0-5]\\d)?)?)?$");
+  /* The interaction types sent, by index: a response's format depends on its type. */
+  var interactionTypes = {};
+  function splitAll(v, sep) { return v === "" ? [] : v.split(sep); }
+  function response2004(v, m) {
+    var type = interactionTypes[m[1]];
+    if (type === "choice") {
+      return v === "" || splitAll(v, "[,]").every(function (id) { return SHORT_ID.test(id); });
+    }
+    if (type === "matching") {
+      return splitAll(v, "[,]").every(function (pair) {
+        var sides = pair.split("[.]");
+        return sides.length === 2 && SHORT_ID.test(sides[0]) && SHORT_ID.test(sides[1]);
+      });
+    }
+    if (type === "true-false") return /^(true|false)$/.test(v);
+    // Text: no newline (Moodle's pattern is one line) and no leading "{" outside a tag.
+    var max = type === "long-fill-in" ? 4000 : 250;
+    return !/[\r\n]/.test(v) && splitAll(v, "[,]").every(function (t) {
+      return t.replace(/^\{case_matters=(true|false)\}/, "").length <= max;
+    });
+  }
   var RULES = V12 ? [
     [/^cmi\.core\.lesson_status$/, oneOf(/^(passed|completed|failed|incomplete|browsed)$/)],
     [/^cmi\.core\.exit$/, oneOf(/^(suspend|)$/)],
@@ -58,7 +86,7 @@
     [/^cmi\.interactions\.\d+\.type$/, oneOf(/^(true-false|choice|fill-in|matching)$/)],
     [/^cmi\.interactions\.\d+\.(student_response|correct_responses\.\d+\.pattern)$/,
       maxLen(255)],
-    [/^cmi\.interactions\.\d+\.result$/, oneOf(/^(correct|wrong)$/)],
+    [/^cmi\.interactions\.\d+\.result$/, oneOf(/^(correct|wrong|neutral)$/)],
     [/^cmi\.interactions\.\d+\.time$/, oneOf(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/)],
     [/^cmi\.interactions\.\d+\.latency$/, oneOf(/^\d{2,4}:[0-5]\d:[0-5]\d(\.\d{1,2})?$/)],
     [/^cmi\.interactions\.\d+\.weighting$/, range(0, 100, 2)]
@@ -74,20 +102,23 @@
     [/progress_measure$/, range(0, 1, 7)],
     [/^cmi\.(objectives|interactions\.\d+\.objectives)\.\d+\.id$/, ID2004],
     [/^cmi\.interactions\.\d+\.id$/, ID2004],
-    [/^cmi\.interactions\.\d+\.type$/, oneOf(/^(true-false|choice|fill-in|matching)$/)],
-    [/^cmi\.interactions\.\d+\.(learner_response|correct_responses\.\d+\.pattern)$/,
-      maxLen(4000)],
-    [/^cmi\.interactions\.\d+\.description$/, maxLen(250)],
-    [/^cmi\.interactions\.\d+\.result$/, oneOf(/^(correct|incorrect)$/)],
-    [/^cmi\.interactions\.\d+\.timestamp$/,
-      oneOf(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6}(Z|[+-]\d\d(:\d\d)?)?)?$/)],
+    [/^cmi\.interactions\.\d+\.type$/,
+      oneOf(/^(true-false|choice|fill-in|long-fill-in|matching)$/)],
+    [/^cmi\.interactions\.(\d+)\.(learner_response|correct_responses\.\d+\.pattern)$/,
+      response2004],
+    [/^cmi\.interactions\.\d+\.description$/, function (v) {
+      return v.length <= 250 && !/[\r\n]/.test(v) && v[0] !== "{";
+    }],
+    [/^cmi\.interactions\.\d+\.result$/, oneOf(/^(correct|incorrect|neutral)$/)],
+    [/^cmi\.interactions\.\d+\.timestamp$/, oneOf(TIME2004)],
     [/^cmi\.interactions\.\d+\.latency$/, oneOf(/^PT(\d+H)?(\d+M)?\d+(\.\d{1,2})?S$/)],
     [/^cmi\.interactions\.\d+\.weighting$/, range(0, 100, 2)],
     [/^adl\.nav\.request$/, oneOf(/^(continue|previous)$/)]
   ];
   function valid(element, value) {
     for (var i = 0; i < RULES.length; i++) {
-      if (RULES[i][0].test(element)) return RULES[i][1](value);
+      var m = RULES[i][0].exec(element);
+      if (m) return RULES[i][1](value, m);
     }
     return false;
   }
@@ -103,8 +134,13 @@
     }
     return "PT" + (h ? h + "H" : "") + (m ? m + "M" : "") + String(+s.toFixed(2)) + "S";
   }
+  /* 1.2 HH:MM:SS; 2004 ISO 8601 with two decimals of seconds (Moodle refuses three), or ""
+   * when the clock is outside the years Moodle accepts. */
   function timestamp(date) {
-    if (!V12) return date.toISOString();
+    if (!V12) {
+      var year = date.getUTCFullYear();
+      return year < 1970 || year > 2038 ? "" : date.toISOString().slice(0, 22) + "Z";
+    }
     return pad(date.getHours(), 2) + ":" + pad(date.getMinutes(), 2) + ":" +
       pad(date.getSeconds(), 2);
   }
@@ -172,7 +208,10 @@
 
   /* ------------------------------------------------------------------ LMS channel
    * Values wait in `pending` until SetValue accepts them, and in `uncommitted` until Commit
-   * succeeds: when the LMS refuses either, nothing is dropped and the next flush retries. */
+   * succeeds. A value the LMS refuses as such (a data-model error: wrong type, out of range,
+   * read-only...) is dropped with a console warning: sending it again could never succeed, and
+   * it must not hold back the others. Any other failure keeps the value queued for a retry,
+   * and the values after it are still sent. */
   var lmsApi = findApi();
   var standalone = !lmsApi;
   var storageKey = "scorm-builder:" + course.id + ":" + course.scorm + ":" +
@@ -181,36 +220,62 @@
   var started = false, finished = false, failing = false, exitedOnPurpose = false;
   var pending = new Map(), uncommitted = new Map(), sent = new Map();
   var lastCommit = 0, commitTimer = null, retryTimer = null;
+  /* What the launch lets this session write (see `start`): everything in normal mode. */
+  var writes = { progress: true, credit: true };
+  var WRITABLE_ALWAYS = V12 ? /^cmi\.core\.lesson_location$/
+    : /^(cmi\.location|adl\.nav\.request)$/;
 
+  function warn(text) { if (window.console) window.console.warn("scorm-builder: " + text); }
   function call(fn, args) {
     try { return String(api[fn].apply(api, args)); } catch (e) { return "false"; }
   }
   function get(element) { return started ? call(FN.get, [element]) : ""; }
   function set(element, value) {
     value = String(value);
-    if (!valid(element, value)) {
-      if (window.console) window.console.warn("scorm-builder: refused " + element + "=" + value);
+    if (!writes.progress && !WRITABLE_ALWAYS.test(element) &&
+        !(writes.browsed && element === E.status && value === "browsed")) {
       return;
     }
+    if (!valid(element, value)) {
+      warn("not sent, invalid for SCORM " + course.scorm + ": " + element + "=" + value);
+      return;
+    }
+    var m = /^cmi\.interactions\.(\d+)\.type$/.exec(element);
+    if (m) interactionTypes[m[1]] = value;
     if (pending.get(element) === value) return;
     if (sent.get(element) === value && !pending.has(element)) return;
     pending.delete(element);
     pending.set(element, value);
   }
+  /* SetValue error codes that mean "this value is wrong", not "the LMS is unwell". */
+  var REFUSALS = V12 ? /^(201|40[1-5])$/ : /^(351|40[1-8])$/;
   function notify(kind) {
     document.dispatchEvent(new CustomEvent("scormbuilder:notice", { detail: kind }));
   }
   function flush() {
     if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
     if (!started || finished) return true;
+    // The session time rides along with every save, so that whoever ends the session (the
+    // learner, the LMS's own exit or menu, the browser) ends it with an up-to-date time.
+    if (pending.size && writes.progress) set(E.session, duration(Date.now() - startTime));
     var ok = true;
     for (var entry of Array.from(pending.entries())) {
-      if (call(FN.set, entry) !== "true") { ok = false; break; }
+      if (call(FN.set, entry) !== "true") {
+        var code = call(FN.error, []);
+        if (REFUSALS.test(code)) {
+          warn("the LMS refused " + entry[0] + "=" + entry[1] + " (error " + code + ")");
+          pending.delete(entry[0]);
+          sent.set(entry[0], entry[1]);
+        } else {
+          ok = false;
+        }
+        continue;
+      }
       pending.delete(entry[0]);
       sent.set(entry[0], entry[1]);
       uncommitted.set(entry[0], entry[1]);
     }
-    if (ok && uncommitted.size) {
+    if (uncommitted.size) {
       lastCommit = Date.now();
       if (call(FN.commit, [""]) === "true") {
         uncommitted.clear();
@@ -252,24 +317,45 @@
     return state.quizzes[id] || (state.quizzes[id] = { attempts: 0, best: -1, review: false });
   }
 
-  /* suspend_data, format 1: "1.<fingerprint>.<visited>.<quizzes>.<answers>".
-   * Positions stand for ids (compact); the fingerprint of the course's structure makes a new
-   * version of the course ignore answers saved against an old one. builder/suspend.py
-   * computes the longest string this can produce: keep both in step. */
-  var B36 = 36, FORMAT = "1";
+  /* suspend_data, format 2: "2!<units>!<quizzes>!<answers>", keyed by the author's ids so
+   * that a new version of the course gets back everything that still applies:
+   *   units    the visited units' ids, joined by ","
+   *   quizzes  "<quiz id>:<attempts>:<best>:<review>:<shape>" joined by ","; attempts (2) and
+   *            best score in hundredths (3, "zzz" when none) in base 36, review "r" while the
+   *            result is shown (else "o"), shape a hash of the quiz's questions. A reader
+   *            ignores fields after these, so fields can be added (e.g. the questions drawn,
+   *            their order).
+   *   answers  "<question id>:<length>:<shape><value>" joined by ","; length (base 36) counts
+   *            shape + value, so any answer can be skipped unread; shape hashes the question's
+   *            type and option, prompt and target ids, and the value is the format-1 answer
+   *            (option positions, t/f, bitmap, target numbers, or the text itself).
+   * An answer comes back only while its question's shape is the same; a quiz's result stays
+   * on screen only while its questions are the same; unknown ids are dropped.
+   * builder/suspend.py computes the longest string this can produce: keep both in step. */
+  var B36 = 36, SHAPE = 3;
   function fnv(text) {
     var h = 0x811c9dc5;
     for (var i = 0; i < text.length; i++) {
       h ^= text.charCodeAt(i);
       h = Math.imul(h, 0x01000193) >>> 0;
     }
-    return pad(h.toString(B36), 7);
+    return h;
   }
-  var fingerprint = fnv(units.map(function (u) { return u.id; }).join(",") + "|" +
+  function shapeOf(text) { return pad((fnv(text) % 46656).toString(B36), SHAPE); }
+  function questionShape(q) {
+    return shapeOf(q.type + ":" + (q.options || q.targets || []).join(",") + ":" +
+      (q.prompts || []).join(","));
+  }
+  function quizShape(quiz) {
+    return shapeOf(quiz.questions.map(function (q) {
+      return q.id + "=" + questionShape(q);
+    }).join(","));
+  }
+  var fingerprint1 = pad(fnv(units.map(function (u) { return u.id; }).join(",") + "|" +
     questions.map(function (q) {
       return q.id + ":" + q.type + ":" + (q.options || q.targets || []).join(",") + ":" +
         (q.prompts || []).join(",");
-    }).join(";"));
+    }).join(";")).toString(B36), 7);
   function textLimit(q) { return q.maxLength || 1000; }
   function cleanText(q, text) {
     // One newline convention and no control characters: what is stored is what was counted.
@@ -302,26 +388,70 @@
         }).join("");
         return /^0*$/.test(s) ? "" : s;
       default:
-        s = cleanText(q, r);
-        return s ? s.length.toString(B36) + ":" + s : "";
+        return cleanText(q, r);
     }
   }
   function encode() {
-    return [
-      FORMAT, fingerprint,
-      units.map(function (u) { return state.visited[u.id] ? "1" : "0"; }).join(""),
+    return ["2",
+      units.filter(function (u) { return state.visited[u.id]; }).map(function (u) {
+        return u.id;
+      }).join(","),
       quizzes.map(function (z) {
         var s = quizState(z.id);
-        return pad(Math.min(s.attempts, 1295).toString(B36), 2) +
-          (s.best < 0 ? "zzz" : pad(Math.round(s.best * 100).toString(B36), 3)) +
-          (s.review ? "r" : "o");
-      }).join(""),
-      questions.map(function (q) { return encodeAnswer(q, state.answers[q.id]); }).join(",")
-    ].join(".");
+        return [z.id, pad(Math.min(s.attempts, 1295).toString(B36), 2),
+          s.best < 0 ? "zzz" : pad(Math.round(s.best * 100).toString(B36), 3),
+          s.review ? "r" : "o", quizShape(z)].join(":");
+      }).join(","),
+      questions.map(function (q) {
+        var value = encodeAnswer(q, state.answers[q.id]);
+        if (!value) return "";
+        var body = questionShape(q) + value;
+        return q.id + ":" + body.length.toString(B36) + ":" + body;
+      }).filter(Boolean).join(",")
+    ].join("!");
   }
   function decode(text) {
+    return text.slice(0, 2) === "2!" ? decode2(text) : decode1(text);
+  }
+  function decode2(text) {
+    var bang1 = text.indexOf("!", 2), bang2 = text.indexOf("!", bang1 + 1);
+    if (bang1 < 0 || bang2 < 0) return null;
+    var out = { visited: {}, quizzes: {}, answers: {} };
+    var unitIds = {}, quizById = {}, questionById = {};
+    units.forEach(function (u) { unitIds[u.id] = true; });
+    quizzes.forEach(function (z) { quizById[z.id] = z; });
+    questions.forEach(function (q) { questionById[q.id] = q; });
+    splitAll(text.slice(2, bang1), ",").forEach(function (id) {
+      if (unitIds[id]) out.visited[id] = true;
+    });
+    splitAll(text.slice(bang1 + 1, bang2), ",").forEach(function (item) {
+      var f = item.split(":"), quiz = quizById[f[0]];
+      if (!quiz || f.length < 5) return;
+      out.quizzes[quiz.id] = {
+        attempts: parseInt(f[1], B36) || 0,
+        best: f[2] === "zzz" ? -1 : parseInt(f[2], B36) / 100,
+        review: f[3] === "r" && f[4] === quizShape(quiz)
+      };
+    });
+    var rest = text.slice(bang2 + 1), pos = 0;
+    while (pos < rest.length) {
+      var colon = rest.indexOf(":", pos), colon2 = rest.indexOf(":", colon + 1);
+      if (colon < 0 || colon2 < 0) return null;
+      var id = rest.slice(pos, colon), len = parseInt(rest.slice(colon + 1, colon2), B36);
+      if (!(len >= 0)) return null;
+      var body = rest.substr(colon2 + 1, len), q = questionById[id];
+      pos = colon2 + 1 + len;
+      if (pos < rest.length && rest[pos++] !== ",") return null;
+      if (q && body.length === len && body.slice(0, SHAPE) === questionShape(q)) {
+        var value = decodeAnswer(q, body.slice(SHAPE));
+        if (value !== undefined) out.answers[id] = value;
+      }
+    }
+    return out;
+  }
+  function decode1(text) {
     var parts = text.split(".");
-    if (parts[0] !== FORMAT || parts[1] !== fingerprint) return null;
+    if (parts[0] !== "1" || parts[1] !== fingerprint1) return null;
     var visited = parts[2], qz = parts[3];
     if (visited.length !== units.length || qz.length !== quizzes.length * 6) return null;
     var rest = parts.slice(4).join("."), pos = 0;
@@ -446,6 +576,7 @@
   function report() {
     set(E.suspend, encode());
     var st = scoStatus();
+    if (!writes.credit) st.success = "";
     if (V12) {
       raise(E.status, st.success || st.completion, RANK12);
     } else {
@@ -454,7 +585,7 @@
       var seen = units.filter(function (u) { return state.visited[u.id]; }).length;
       set(E.progress, decimal(units.length ? seen / units.length : 1, 4));
     }
-    if (assessment && quizState(assessment.quiz.id).best >= 0) {
+    if (writes.credit && assessment && quizState(assessment.quiz.id).best >= 0) {
       var best = quizState(assessment.quiz.id).best;
       set(E.min, "0");
       set(E.max, "100");
@@ -466,14 +597,14 @@
     units.forEach(function (u) {
       if (!state.visited[u.id]) return;
       var base = objective(u.id), status = unitStatus(u.id);
-      var success = status === "passed" || status === "failed" ? status : "";
+      var success = writes.credit && (status === "passed" || status === "failed") ? status : "";
       if (V12) {
         raise(base + "status", success || "completed", RANK12);
       } else {
         raise(base + "completion_status", "completed", RANK_COMPLETION);
         if (success) raise(base + "success_status", success, RANK_SUCCESS);
       }
-      if (u.quiz && quizState(u.quiz.id).best >= 0) {
+      if (writes.credit && u.quiz && quizState(u.quiz.id).best >= 0) {
         var score = quizState(u.quiz.id).best;
         if (V12) {
           set(base + "score.raw", decimal(score, 2));
@@ -493,15 +624,19 @@
     if (!V12) text = text.replace(/\[([,.])\]/g, "($1)").replace(/^\{/, "(");
     return text.slice(0, max);
   }
+  /* SCORM 2004 response identifier of an option, prompt or target: the build maps the
+   * author's ids to ones Moodle accepts (`criminal-culture` -> `criminal_culture`). */
+  function rid(q, id) { return (q.lmsIds && q.lmsIds[id]) || id; }
   function formats(q, r) {
     var sep = V12 ? "," : "[,]";
-    var out = { type: q.type === "single-choice" || q.type === "multiple-response"
-      ? "choice" : q.type, response: "", patterns: [] };
+    var TYPES = { "single-choice": "choice", "multiple-response": "choice",
+      reflection: V12 ? "fill-in" : "long-fill-in" };
+    var out = { type: TYPES[q.type] || q.type, response: "", patterns: [] };
     if (q.type === "single-choice" || q.type === "multiple-response") {
       var picked = r === undefined || r === null ? [] : [].concat(r);
       var choice = function (ids) {
         return ids.map(function (id) {
-          return V12 ? symbol(q.options.indexOf(id)) : id;
+          return V12 ? symbol(q.options.indexOf(id)) : rid(q, id);
         }).join(sep);
       };
       out.response = choice(picked);
@@ -515,11 +650,14 @@
         return q.prompts.filter(function (p) { return map[p]; }).map(function (p) {
           return V12
             ? (q.prompts.indexOf(p) + 1).toString(B36) + "." + symbol(q.targets.indexOf(map[p]))
-            : p + "[.]" + map[p];
+            : rid(q, p) + "[.]" + rid(q, map[p]);
         }).join(sep);
       };
       out.response = pairs(r || {});
       out.patterns = [pairs(q.correct)];
+    } else if (q.type === "reflection") {
+      // SCORM 1.2 keeps the first 255 characters; the whole text stays in suspend_data.
+      out.response = lmsText(r || "", V12 ? 255 : 4000);
     } else {
       out.response = lmsText(r || "", V12 ? 255 : 250);
       out.patterns = q.correct.slice(0, 5).map(function (a) {
@@ -530,22 +668,38 @@
     return out;
   }
   function recordInteraction(unit, q, r, correct, latencyMs, prompt) {
-    var base = "cmi.interactions." + interactionCount++ + ".";
     var f = formats(q, r);
+    if (q.type === "reflection" && !f.response) return; // nothing written, nothing to read
+    var base = "cmi.interactions." + interactionCount++ + ".";
+    var when = timestamp(new Date());
     set(base + "id", q.id);
     set(base + "type", f.type);
     set(base + "objectives.0.id", unit.id);
-    set(base + (V12 ? "time" : "timestamp"), timestamp(new Date()));
+    if (when) set(base + (V12 ? "time" : "timestamp"), when);
     f.patterns.forEach(function (p, i) { set(base + "correct_responses." + i + ".pattern", p); });
     set(base + "weighting", String(q.points));
     if (f.response) set(base + (V12 ? "student_response" : "learner_response"), f.response);
-    set(base + "result", correct ? "correct" : V12 ? "wrong" : "incorrect");
+    set(base + "result", q.type === "reflection" ? "neutral"
+      : correct ? "correct" : V12 ? "wrong" : "incorrect");
     set(base + "latency", duration(latencyMs));
     if (!V12 && prompt) set(base + "description", lmsText(prompt, 250));
   }
 
   /* ------------------------------------------------------------------ lifecycle */
   var startTime = Date.now(), resumed = false, location = "", resumeLocation = "";
+  var lessonMode = "normal", credit = "credit";
+  /* Launch modes: "browse" (Moodle's Preview) and "review" write nothing that counts, only
+   * the location and navigation requests (and, in SCORM 1.2 browse mode, the status
+   * `browsed`); "no-credit" saves
+   * progress and completion but no score and no passed/failed. */
+  function readMode() {
+    lessonMode = get(V12 ? "cmi.core.lesson_mode" : "cmi.mode") || "normal";
+    credit = get(V12 ? "cmi.core.credit" : "cmi.credit") || "credit";
+    writes.progress = lessonMode === "normal";
+    writes.credit = writes.progress && credit !== "no-credit";
+    writes.browsed = V12 && lessonMode === "browse" &&
+      (lms[E.status] === "" || lms[E.status] === "not attempted");
+  }
   function start() {
     started = call(FN.init, [""]) === "true";
     if (!started) {
@@ -562,9 +716,11 @@
       lms[E.completion] = get(E.completion);
       lms[E.success] = get(E.success);
     }
+    readMode();
     var saved = "";
-    // SCORM 2004 answers "not initialized" (an error) for values never set: ask only on resume.
-    if (V12 || resumed) {
+    // SCORM 2004 answers "not initialized" (an error) for values never set: ask only on resume
+    // (and in review mode, which shows what was saved).
+    if (V12 || resumed || lessonMode === "review") {
       location = get(E.location);
       saved = get(E.suspend);
     }
@@ -586,7 +742,8 @@
     }
     interactionCount = parseInt(get("cmi.interactions._count"), 10) || 0;
     // First launch: "incomplete", never "not attempted" (and never lower than the LMS has).
-    if (V12) raise(E.status, "incomplete", RANK12);
+    if (writes.browsed) set(E.status, "browsed");
+    else if (V12) raise(E.status, "incomplete", RANK12);
     else raise(E.completion, "incomplete", RANK_COMPLETION);
     report();
     flush();
@@ -614,6 +771,11 @@
     var link = event.target && event.target.closest && event.target.closest("a[target=_blank]");
     if (link) leftByLinkUntil = Date.now() + 3000;
   }, true);
+  // Leaving: the time and state are saved as soon as the page may go (beforeunload), and the
+  // session ends once, on whichever of pagehide / visibilitychange comes first.
+  window.addEventListener("beforeunload", function () {
+    if (!finished) { report(); set(E.session, duration(Date.now() - startTime)); flush(); }
+  });
   window.addEventListener("pagehide", function () { finish("pagehide"); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
@@ -628,6 +790,9 @@
     get failing() { return failing; },
     get finished() { return finished; },
     get resumed() { return resumed; },
+    /** The launch mode ("normal", "browse" or "review") and credit ("credit", "no-credit"). */
+    get mode() { return lessonMode; },
+    get credit() { return credit; },
     /** Where the learner was when the SCO last ended ("" on a first launch). */
     get resumeLocation() { return resumeLocation; },
     suspendLimit: SUSPEND_LIMIT,
@@ -671,7 +836,7 @@
       }
       results.forEach(function (r) {
         state.answers[r.question.id] = r.response;
-        if (r.question.points > 0) {
+        if (r.question.points > 0 || r.question.type === "reflection") {
           recordInteraction(unit, r.question, r.response, r.correct, r.latencyMs, r.prompt);
         }
       });

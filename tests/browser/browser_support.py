@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,7 +296,7 @@ class Lms:
         return self.page.evaluate("player.calls")
 
     def api_errors(self) -> list[dict[str, Any]]:
-        """Calls that left an error code, and values a strict LMS would refuse."""
+        """Calls that left an error code, including the values the LMS refused as Moodle does."""
         if self.top_level:
             return []  # standalone: no LMS, no API calls
         return self.page.evaluate("player.errors")
@@ -317,10 +317,19 @@ class Lms:
             "f => { player.fail.set = f[0]; player.fail.commit = f[1]; }", [set_value, commit]
         )
 
+    def refuse(self, pattern: str | None) -> None:
+        """Make the LMS refuse (SetValue "false", error 405/406) every element matching a regex."""
+        self.page.evaluate("p => { player.refuse = p; }", pattern)
+
+    def refused(self) -> list[dict[str, Any]]:
+        """The values the LMS refused, with Moodle's reason (or the test's)."""
+        return self.page.evaluate("player.refused")
+
     def reset(self) -> None:
         """Forget the calls, errors and stored data of earlier launches."""
         self.page.evaluate(
-            "player.calls = []; player.errors = []; player.history = {}; player.store = {}"
+            "player.calls = []; player.errors = []; player.refused = []; player.history = {};"
+            "player.store = {}"
         )
 
     def history(self) -> dict[str, dict[str, Any]]:
@@ -374,17 +383,29 @@ class Lms:
         elif kind == "reflection":
             f.locator(f"#{qid}--input").fill(f"My thoughts on {qid}, in a few words.")
 
-    def answer_quiz(self, quiz: dict[str, Any], correct: bool = True) -> None:
-        """Answer every question of a quiz on screen and submit it."""
+    def answer_quiz(
+        self, quiz: dict[str, Any], correct: bool = True, wrong: Collection[str] = ()
+    ) -> None:
+        """Answer every question of a quiz on screen (those in `wrong` wrongly) and submit it."""
         for question in quiz["questions"]:
-            self.answer(question, correct)
+            self.answer(question, correct and question["id"] not in wrong)
         self.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-submit]').click()
         self.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-result]').wait_for()
 
-    def walk(self, package: Package, correct: bool = True) -> dict[str, dict[str, Any]]:
-        """Open every unit in order, answer every quiz, close; each SCO's final CMI by page."""
+    def walk(
+        self,
+        package: Package,
+        correct: bool = True,
+        wrong: Collection[str] = (),
+        cmi: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Open every unit in order, answer every quiz, close; each SCO's final CMI by page.
+
+        `correct=False` answers everything wrongly; `wrong` names the questions to get wrong;
+        `cmi` is the data the first SCO is launched with (e.g. a launch mode).
+        """
         scos = package.scos()
-        self.launch(package, scos[0])
+        self.launch(package, scos[0], cmi=cmi)
         if package.mode == "single":
             units = self.course_data()["units"]
             self.frame.locator("[data-start]").click()
@@ -392,7 +413,7 @@ class Lms:
                 self.frame.locator(f"section#{unit['id']}").wait_for()  # hash routing is async
                 assert self.visible_section() == unit["id"]
                 if unit["quiz"]:
-                    self.answer_quiz(unit["quiz"], correct)
+                    self.answer_quiz(unit["quiz"], correct, wrong)
                 if i < len(units) - 1:
                     self.frame.locator("[data-next]").click()
             self.close()
@@ -404,7 +425,7 @@ class Lms:
                 self.wait_ready(href)  # SCORM 2004: the SCO asked the LMS to continue
             for unit in self.course_data()["units"]:
                 if unit["quiz"]:
-                    self.answer_quiz(unit["quiz"], correct)
+                    self.answer_quiz(unit["quiz"], correct, wrong)
             if i < len(scos) - 1 and package.version == "2004":
                 self.frame.locator("[data-start]" if i == 0 else "[data-next]").click()
             else:

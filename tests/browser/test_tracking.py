@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ MODES = ("single", "multi")
 COURSES = {"module7": MODULE7, "all-types": FIXTURES / "all-types"}
 
 STATUS_RANK_12 = {"not attempted": 0, "incomplete": 1, "completed": 2, "failed": 2, "passed": 3}
+REFLECTIONS = {"as-why", "think-first"}
 RANK_2004 = {"unknown": 0, "incomplete": 1, "completed": 2, "failed": 1, "passed": 2}
 
 
@@ -56,7 +58,11 @@ def test_every_answer_right_passes_with_100(
     package = packages(COURSES[course_name], target, mode)
     course = course_data(load_course(COURSES[course_name])[0], target, "single")  # type: ignore[arg-type]
     expected = [
-        q for u in course["units"] if u["quiz"] for q in u["quiz"]["questions"] if q["points"] > 0
+        q
+        for u in course["units"]
+        if u["quiz"]
+        for q in u["quiz"]["questions"]
+        if q["points"] > 0 or q["type"] == "reflection"
     ]
 
     history = lms.walk(package, correct=True)
@@ -87,8 +93,14 @@ def test_every_answer_right_passes_with_100(
     recorded = [i for data in history.values() for i in interactions(data)]
     assert [i["id"] for i in recorded] == [q["id"] for q in expected]
     for question, item in zip(expected, recorded, strict=True):
-        assert item["result"] == "correct"
         response = item["student_response" if package.version == "1.2" else "learner_response"]
+        if question["type"] == "reflection":
+            # Recorded so that teachers can read it; neither right nor wrong.
+            assert item["result"] == "neutral"
+            assert item["type"] == ("fill-in" if package.version == "1.2" else "long-fill-in")
+            assert response == f"My thoughts on {question['id']}, in a few words."
+            continue
+        assert item["result"] == "correct"
         patterns = [p["pattern"] for p in item["correct_responses"].values()]
         # A right answer is written exactly as the correct-response pattern: same format.
         assert response in [p.removeprefix("{case_matters=true}") for p in patterns]
@@ -111,7 +123,7 @@ def test_interaction_formats_follow_the_version(lms: Lms, packages: Any, target:
         assert by_id["as-tf"]["student_response"] == "f"
         assert by_id["as-match"]["student_response"] == "1.b,2.a"
         assert by_id["as-match"]["correct_responses"]["0"]["pattern"] == "1.a,2.b"
-        assert {i["result"] for i in by_id.values()} == {"wrong"}
+        assert {i["result"] for k, i in by_id.items() if k not in REFLECTIONS} == {"wrong"}
         assert all(len(i["time"]) == 8 for i in by_id.values())
     else:
         # SCORM 2004: the author's ids with [,] and [.], true/false, "incorrect".
@@ -120,10 +132,17 @@ def test_interaction_formats_follow_the_version(lms: Lms, packages: Any, target:
         assert by_id["as-tf"]["learner_response"] == "false"
         assert by_id["as-match"]["learner_response"] == "dog[.]meow[,]cat[.]bark"
         assert by_id["as-match"]["correct_responses"]["0"]["pattern"] == "dog[.]bark[,]cat[.]meow"
-        assert {i["result"] for i in by_id.values()} == {"incorrect"}
-        assert all(i["timestamp"].endswith("Z") for i in by_id.values())
+        assert {i["result"] for k, i in by_id.items() if k not in REFLECTIONS} == {"incorrect"}
+        # Two decimals of seconds at most: Moodle refuses toISOString()'s three.
+        assert all(
+            re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\dZ", i["timestamp"])
+            for i in by_id.values()
+        )
         assert by_id["as-fill"]["description"] == "Two plus two makes …"
-    assert "as-why" not in by_id, "a reflection is not graded, so not an interaction"
+    # A reflection is recorded for the teacher to read: neither right nor wrong, not scored.
+    why = by_id["as-why"]
+    assert why["result"] == "neutral" and float(why["weighting"]) == 0
+    assert why["type"] == ("fill-in" if package.version == "1.2" else "long-fill-in")
     lms.assert_clean()
 
 

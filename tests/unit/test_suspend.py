@@ -75,12 +75,32 @@ def test_a_longer_reflection_costs_exactly_its_extra_characters(tmp_path: Path) 
 def test_answer_sizes_grow_with_the_question(tmp_path: Path) -> None:
     course = load_course(Path(__file__).parents[1] / "browser" / "fixtures" / "all-types")[0]
     questions = {q.id: q for u in course.units if u.quiz for q in u.quiz.questions}
-    # A reflection needs its text plus a length prefix; a true/false answer one character.
-    assert answer_size(questions["think-first"]) > questions["think-first"].max_length
+    # A reflection's value is its text; a true/false answer one character.
+    assert answer_size(questions["think-first"]) == questions["think-first"].max_length
     assert answer_size(questions["as-tf"]) == 1
     fill = questions["as-fill"]
     assert fill_in_max_length(fill) >= FILL_IN_MIN_LENGTH
-    assert answer_size(fill) > fill_in_max_length(fill)
+    assert answer_size(fill) == fill_in_max_length(fill)
+
+
+def test_saved_state_is_keyed_by_ids_so_longer_ids_cost_their_characters(tmp_path: Path) -> None:
+    """Format 2 names units, quizzes and questions by id: each id is stored once."""
+    short = size_of(reflections_course(tmp_path / "a", [100]))
+    folder = reflections_course(tmp_path / "b", [100])
+    for name in ("course.yaml", "units/unit-0.md", "quizzes/q0.yaml"):
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("unit-0", "unit-0-long").replace("reflect-0", "reflect-0-long")
+        path.write_text(text.replace("quiz-0", "quiz-0-long"), encoding="utf-8")
+    (folder / "units" / "unit-0.md").rename(folder / "units" / "unit-0-long.md")
+    # One unit id, one quiz id, one question id: five more characters each.
+    assert size_of(folder) - short == 15
+
+
+def test_module7_fits_scorm12() -> None:
+    course = load_course(Path(__file__).parents[2] / "course")[0]
+    assert worst_case_size(course.units) <= LIMITS["scorm12"]
+    assert suspend_problems(course, "scorm12", "single") == []
 
 
 def test_a_course_that_fits_builds(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-/* Test LMS player: gives the SCO scorm-again's API, records every call and error code, applies
- * the strict limits scorm-again relaxes (SCORM 1.2 suspend_data and responses), can make
- * SetValue or Commit return "false", and relaunches SCOs with their stored CMI data as an LMS
- * would. Python drives it through window.player (tests/browser/conftest.py). */
+/* Test LMS player: gives the SCO scorm-again's API, records every call and error code, refuses
+ * what Moodle refuses (moodle-rules.js: SetValue "false", error 405/406) and, on request, any
+ * element matching `player.refuse`; can make SetValue or Commit fail, and relaunches SCOs with
+ * their stored CMI data as an LMS would. Python drives it through window.player
+ * (tests/browser/browser_support.py). */
 (function () {
   "use strict";
   var NAMES = {
@@ -17,7 +18,7 @@
   var player = {
     version: null, calls: [], errors: [], terminated: 0, initialized: 0, launches: 0,
     fail: { set: false, commit: false }, sequence: [], current: null, store: {}, history: {},
-    navRequest: "",
+    navRequest: "", refused: [], refuse: null, types: {},
 
     /** Launch one SCO: opts = {version, base, href, cmi, sequence}. */
     launch: function (opts) {
@@ -29,6 +30,7 @@
       player.terminated = 0;
       player.initialized = 0;
       player.navRequest = "";
+      player.types = {};
       player.launches += 1;
       var settings = { logLevel: 5, autocommit: false, lmsCommitUrl: false };
       api = opts.version === "1.2" ? new window.Scorm12API(settings)
@@ -75,25 +77,14 @@
     }
   };
 
-  function violation(fn, args, text) {
-    player.errors.push({ fn: fn, args: args, code: "strict", text: text });
-  }
-
-  /* Limits that scorm-again relaxes but strict LMSs (and the SCORM 1.2 spec) enforce. */
-  function strictCheck(fn, args) {
+  /* Why this LMS refuses a SetValue (Moodle's rules, or the test's `refuse`), or null. */
+  function refusal(args) {
     var el = String(args[0]), v = String(args[1]);
-    if (player.version === "1.2") {
-      if (el === "cmi.suspend_data" && v.length > 4096) violation(fn, args, "suspend_data > 4096");
-      if (/student_response$|pattern$/.test(el) && v.length > 255) violation(fn, args, "> 255");
-      if (el === "cmi.core.lesson_status" && v === "not attempted") violation(fn, args, "status");
-      if (/\.result$/.test(el) && v === "incorrect") violation(fn, args, "1.2 result");
-      if (el === "cmi.core.exit" && v === "normal") violation(fn, args, "1.2 exit");
-    } else {
-      if (/completion_status$/.test(el) && (v === "not attempted" || v === "unknown")) {
-        violation(fn, args, "status");
-      }
-      if (/success_status$/.test(el) && v === "unknown") violation(fn, args, "status");
-    }
+    var m = /^cmi\.interactions\.(\d+)\.type$/.exec(el);
+    if (player.refuse && new RegExp(player.refuse).test(el)) return "refused by the test";
+    var why = window.moodleRules.check(player.version, el, v, player.types);
+    if (!why && m) player.types[m[1]] = v;
+    return why;
   }
 
   /* The facade the SCO sees. Calls from a SCO that was replaced (a stale launch) are still
@@ -116,7 +107,16 @@
           return result;
         }
         injected = "0";
-        if (key === "set") strictCheck(fn, args);
+        var why = key === "set" ? refusal(args) : null;
+        if (why) {
+          injected = player.version === "1.2" ? "405" : "406";
+          var refused = { fn: fn, args: args, result: "false", error: injected, href: href,
+            refused: why };
+          player.calls.push(refused);
+          player.refused.push(refused);
+          player.errors.push(refused);
+          return "false";
+        }
         if (live && key === "set" && args[0] === "adl.nav.request") {
           player.navRequest = String(args[1]);
         }
@@ -129,6 +129,11 @@
         if (live && key === "init" && String(result) === "true") player.initialized += 1;
         if (key === "finish" && String(result) === "true") {
           player.history[href] = JSON.parse(JSON.stringify(real.cmi));
+          // Kept where a test can read it after the player's page is gone (closed, left).
+          try {
+            localStorage.setItem("player.finished", JSON.stringify(
+              { href: href, cmi: player.history[href], calls: player.calls }));
+          } catch (e) { /* storage unavailable: only tests that leave the page need it */ }
           if (live) {
             player.terminated += 1;
             afterTerminate();
