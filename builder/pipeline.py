@@ -33,6 +33,7 @@ from builder.package import (
     write_package,
 )
 from builder.render import (
+    ASSET_DIR,
     CachedUnit,
     Mode,
     PageContext,
@@ -47,6 +48,8 @@ from builder.render import (
     unpack_unit,
 )
 from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
+from builder.theme import STYLESHEET as THEME_STYLESHEET
+from builder.theme import theme_css
 from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:
@@ -405,6 +408,9 @@ def _shared_entries(
 ) -> list[Entry]:
     """Theme, runtime, media and (SCORM 1.2) metadata files of a package."""
     shared = [Entry(f.path, source=f.source) for f in static_files()]
+    if rendered.course.theme is not None:
+        css = theme_css(rendered.course.theme).encode()
+        shared.append(Entry(f"{ASSET_DIR}/{THEME_STYLESHEET}", data=css))
     shared += [
         Entry(m.path, source=m.source)
         for m in sorted(rendered.media.values(), key=lambda m: m.path)

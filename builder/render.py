@@ -616,6 +616,9 @@ def render_units(
                         hint=f"did you mean '{close[0]}'?" if close else None,
                     )
                 )
+    if course.theme is not None and course.theme.logo is not None:
+        logo = course.theme.logo  # checked by validate: an image in media/
+        out.media.setdefault(logo, MediaFile(logo, root / logo))
     if course.introduction:
         resolve, figure = _resolver(course, None, "home", mode, root, out.media)
         out.intro = render_markdown(

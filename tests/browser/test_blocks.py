@@ -125,3 +125,16 @@ def test_the_video_plays_with_its_captions(lms: Lms, packages: Any) -> None:
         "document.querySelector('video').textTracks[0].cues.length === 2", timeout=10_000
     )
     lms.assert_clean()
+
+
+def test_the_themed_showcase_in_dark_pages_passes_axe(lms: Lms, packages: Any) -> None:
+    lms.page.emulate_media(color_scheme="dark")
+    try:
+        open_blocks_unit(lms, packages, "scorm12", "multi")
+        background = lms.frame.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(21, 24, 28)"
+        lms.frame.locator('[data-block="reveal"] button').first.click()
+        assert axe_violations(lms) == []
+    finally:
+        lms.page.emulate_media(color_scheme="light")
+    lms.assert_clean()
