@@ -138,3 +138,31 @@ def test_the_themed_showcase_in_dark_pages_passes_axe(lms: Lms, packages: Any) -
     finally:
         lms.page.emulate_media(color_scheme="light")
     lms.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("target", "mode", "scheme"), [("scorm2004", "single", "light"), ("scorm12", "multi", "dark")]
+)
+def test_every_showcase_page_passes_axe_and_fits_a_phone(
+    lms: Lms, packages: Any, target: str, mode: str, scheme: str
+) -> None:
+    lms.page.emulate_media(color_scheme=scheme)
+    lms.page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        package = packages(SHOWCASE, target, mode)
+        for href in package.scos():
+            lms.launch(package, href)
+            for unit in lms.course_data()["units"]:
+                if mode == "single":
+                    lms.go_to(unit["id"])
+                where = f"{href} {unit['id']} {scheme}"
+                assert axe_violations(lms) == [], where
+                assert fits_width(lms), where
+                if unit["quiz"]:
+                    lms.answer_quiz(unit["quiz"], correct=False)
+                    assert axe_violations(lms) == [], f"{where} after submitting"
+    finally:
+        lms.page.emulate_media(color_scheme="light")
+        lms.page.set_viewport_size({"width": 1024, "height": 800})
+    lms.close()
+    lms.assert_clean()
