@@ -142,7 +142,7 @@ FR: dict[str, str] = {
     "kind.activity": "Activité",
     "kind.handout": "Document",
     "kind.assessment": "Évaluation",
-    "block.tabs": "Sections",
+    "block.tabs": "Parties",
     "block.show": "Afficher la réponse",
     "block.hide": "Masquer la réponse",
     "block.zoom": "Agrandir l'image",
