@@ -21,6 +21,8 @@
     try { localStorage.setItem(key, JSON.stringify(state)); } catch (e) { /* private mode: no memory */ }
   }
   var uid = 0;
+  /* Each tabs block's "show this panel" function, for links to a heading inside a panel. */
+  var showPanel = new Map();
   function idOf(el, stem) {
     if (!el.id) el.id = stem + "-" + (++uid);
     return el.id;
@@ -75,7 +77,7 @@
     });
     var saved = state[block.id];
     select(typeof saved === "number" && saved < tabs.length ? saved : 0, false);
-    block._select = function (panel) { select(panels.indexOf(panel), false); };
+    showPanel.set(block, function (panel) { select(panels.indexOf(panel), false); });
     block.setAttribute("data-enhanced", "");
   }
 
@@ -167,7 +169,8 @@
     var target = location.hash && doc.getElementById(decodeURIComponent(location.hash.slice(1)));
     if (!target) return;
     var panel = target.closest(".block-tab");
-    if (panel && panel.parentNode._select) panel.parentNode._select(panel);
+    var show = panel && showPanel.get(panel.parentNode);
+    if (show) show(panel);
     var details = target.closest("details");
     if (details) details.open = true;
   }

@@ -98,6 +98,11 @@ def test_blocks_by_keyboard_and_their_state_on_return(
         lms.frame.locator('[data-block="reveal"] button').first.get_attribute("aria-expanded")
         == "true"
     )
+    # A link to a heading inside a hidden tab shows that tab.
+    f.evaluate("location.hash = '#blocks--online'")
+    f.wait_for_function(
+        "document.querySelector('[data-block=tabs] [aria-selected=true]').textContent === 'Online'"
+    )
     lms.assert_clean()
 
 
