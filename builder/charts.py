@@ -14,14 +14,16 @@ from builder.model import DataSet
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-WIDTH = 640
-ROW = 34
-BAR = 22
-TOP = 8
-AXIS_GAP = 30
-#: Rough advance of one character at FONT_SIZE, to size the label column without a font.
-CHAR_WIDTH = 7.6
-FONT_SIZE = "14"
+#: A narrow drawing: each label sits above its bar, so the chart stays legible when a phone
+#: shows it at about 300 px (the stylesheet never lets it shrink below that; it scrolls instead).
+WIDTH = 360
+LINE = 21
+BAR = 18
+GAP = 12
+TOP = 4
+#: Rough advance of one character at FONT_SIZE, to wrap text without a font at hand.
+CHAR_WIDTH = 9.3
+FONT_SIZE = "17"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK = "#1b1f24"
 MUTED = "#4a5360"
@@ -57,24 +59,38 @@ def description(ds: DataSet) -> str:
     return f"Bar chart. {values}. The same figures are in the table that follows."
 
 
+def _wrap(text: str, width: float) -> list[str]:
+    """`text` in lines of at most `width` user units, broken between words (no clipped labels)."""
+    room = max(1, int(width / CHAR_WIDTH))
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _text_lines(parent: etree._Element, lines: list[str], y: float, **attrs: str) -> etree._Element:
+    """One `text` element; a second line and more as `tspan`s under the first."""
+    node = _svg(parent, "text", lines[0] if len(lines) == 1 else None, x="0", y=_num(y), **attrs)
+    if len(lines) > 1:
+        for i, line in enumerate(lines):
+            _svg(node, "tspan", line, x="0", dy="0" if i == 0 else str(LINE))
+    return node
+
+
 def chart_svg(ds: DataSet, prefix: str) -> str:
-    """The horizontal bar chart of a data set as an inline SVG element."""
-    longest = max(len(r.label) for r in ds.rows)
-    label_w = min(250.0, max(110.0, longest * CHAR_WIDTH)) + 12
-    value_w = max(len(ds.value_text(r.value)) for r in ds.rows) * CHAR_WIDTH + 16
-    x0 = label_w
-    span = WIDTH - x0 - value_w
+    """The bar chart of a data set as an inline SVG element: each label above its bar."""
+    value_w = max(len(ds.value_text(r.value)) for r in ds.rows) * CHAR_WIDTH + 14
+    span = WIDTH - value_w
     top = max((r.value for r in ds.rows), default=0.0)
     vmax = ds.axis_max if ds.axis_max is not None and ds.axis_max >= top else top
     vmax = vmax or 1.0
-    height = TOP + ROW * len(ds.rows) + AXIS_GAP
     title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
     svg = _svg(
         None,
         "svg",
-        viewBox=f"0 0 {WIDTH} {height}",
-        width=str(WIDTH),
-        height=str(height),
         role="img",
         aria_labelledby=f"{title_id} {desc_id}",
         class_="chart-svg",
@@ -85,56 +101,40 @@ def chart_svg(ds: DataSet, prefix: str) -> str:
     heading = ds.title + (f" ({ds.period})" if ds.period else "")
     _svg(svg, "title", heading, id=title_id)
     _svg(svg, "desc", description(ds), id=desc_id)
-    for i, row in enumerate(ds.rows):
-        y = TOP + i * ROW
-        mid = y + ROW / 2
-        _svg(
-            svg,
-            "text",
-            row.label,
-            x=_num(x0 - 8),
-            y=_num(mid),
-            text_anchor="end",
-            dominant_baseline="middle",
-        )
+    y = float(TOP)
+    first_bar = None
+    for row in ds.rows:
+        lines = _wrap(row.label, WIDTH)
+        _text_lines(svg, lines, y + LINE - 4)
+        y += LINE * len(lines) + 2
+        first_bar = y if first_bar is None else first_bar
         length = span * row.value / vmax
-        _svg(
-            svg,
-            "rect",
-            x=_num(x0),
-            y=_num(mid - BAR / 2),
-            width=_num(length),
-            height=str(BAR),
-            fill=BAR_FILL,
-        )
+        _svg(svg, "rect", x="0", y=_num(y), width=_num(length), height=str(BAR), fill=BAR_FILL)
         _svg(
             svg,
             "text",
             ds.value_text(row.value),
-            x=_num(x0 + length + 6),
-            y=_num(mid),
+            x=_num(length + 6),
+            y=_num(y + BAR / 2),
             dominant_baseline="middle",
         )
-    base = TOP + ROW * len(ds.rows)
+        y += BAR + GAP
     _svg(
         svg,
         "line",
-        x1=_num(x0),
-        y1=str(TOP),
-        x2=_num(x0),
-        y2=_num(base),
+        x1="0.5",
+        y1=_num(first_bar if first_bar is not None else TOP),
+        x2="0.5",
+        y2=_num(y - GAP),
         stroke=MUTED,
         stroke_width="1",
     )
-    _svg(
-        svg,
-        "text",
-        ds.measure,
-        x=_num(x0),
-        y=_num(base + AXIS_GAP / 2 + 4),
-        fill=MUTED,
-        font_size="13",
-    )
+    measure = _wrap(ds.measure, WIDTH)
+    _text_lines(svg, measure, y + LINE - 4, fill=MUTED, font_size="16")
+    height = y + LINE * len(measure) + 4
+    svg.set("viewBox", f"0 0 {WIDTH} {_num(height)}")
+    svg.set("width", str(WIDTH))
+    svg.set("height", _num(height))
     return etree.tostring(svg, encoding="unicode")
 
 

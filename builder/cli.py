@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -148,6 +148,11 @@ def cli() -> None:
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@click.option(
+    "--language",
+    metavar="LANG|all",
+    help="Build the edition in LANG from translations/LANG.xlf ('all': every translation).",
+)
 def build(
     course: Path,
     targets: tuple[str, ...],
@@ -155,6 +160,7 @@ def build(
     out_dir: Path,
     strict: bool,
     quiet: bool,
+    language: str | None,
 ) -> None:
     """Build COURSE (default: ./course) into packages in --out."""
     from builder.package import timestamp_from_env
@@ -166,27 +172,48 @@ def build(
         for name in SCORM_TARGETS if t == "all" else (t,):
             if name not in chosen:
                 chosen.append(name)
-    settings = BuildSettings(
-        course_dir=course,
-        out_dir=out_dir,
-        targets=tuple(chosen),
-        mode=mode,  # type: ignore[arg-type]
-        timestamp=timestamp_from_env(os.environ),
-        strict=strict,
-        display_root=_display_root(course),
-    )
-    try:
-        with _progress(enabled=not quiet, steps=2 + len(chosen)) as advance:
-            result = run_build(settings, advance)
-    except BuildFailed as exc:
-        _print_diagnostics(exc.diagnostics)
+    failed = False
+    for lang in _languages(course, language):
+        settings = BuildSettings(
+            course_dir=course,
+            out_dir=out_dir,
+            targets=tuple(chosen),
+            mode=mode,  # type: ignore[arg-type]
+            timestamp=timestamp_from_env(os.environ),
+            strict=strict,
+            display_root=_display_root(course),
+            language=lang,
+        )
+        try:
+            with _progress(enabled=not quiet, steps=2 + len(chosen)) as advance:
+                result = run_build(settings, advance)
+        except BuildFailed as exc:
+            _print_diagnostics(exc.diagnostics)
+            failed = True
+            continue
+        except OSError as exc:
+            click.echo(f"error: cannot write the package: {exc}", err=True)
+            sys.exit(1)
+        _print_diagnostics(result.warnings)
+        if not quiet:
+            _print_summary(result, mode or result.course.packaging)
+    if failed:
         sys.exit(1)
-    except OSError as exc:
-        click.echo(f"error: cannot write the package: {exc}", err=True)
-        sys.exit(1)
-    _print_diagnostics(result.warnings)
-    if not quiet:
-        _print_summary(result, mode or result.course.packaging)
+
+
+def _languages(course: Path, language: str | None) -> list[str | None]:
+    """The editions `--language` asks for: None is the course as written."""
+    if language is None:
+        return [None]
+    if language != "all":
+        return [language]
+    from builder.translate import languages
+
+    found = languages(course)
+    if not found:
+        click.echo(f"error: {course}/translations/ holds no translation (LANG.xlf)", err=True)
+        sys.exit(2)
+    return list(found)
 
 
 @cli.command()
@@ -195,17 +222,29 @@ def build(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def validate(course: Path, strict: bool, fmt: str) -> None:
+@click.option(
+    "--language",
+    metavar="LANG|all",
+    help="Check the edition in LANG, its translation file included ('all': every translation).",
+)
+def validate(course: Path, strict: bool, fmt: str, language: str | None) -> None:
     """Check COURSE and report every problem at once; writes nothing."""
     from builder.pipeline import validate as run_validate
 
-    try:
-        _, warnings = run_validate(course, _display_root(course), strict)
-    except BuildFailed as exc:
-        _print_diagnostics(exc.diagnostics, fmt)
+    found: list[Diagnostic] = []
+    failed = False
+    for lang in _languages(course, language):
+        try:
+            _, warnings = run_validate(course, _display_root(course), strict, lang)
+        except BuildFailed as exc:
+            found += [d for d in exc.diagnostics if d not in found]
+            failed = True
+            continue
+        found += [d for d in warnings if d not in found]
+    _print_diagnostics(found, fmt)
+    if failed:
         sys.exit(1)
-    _print_diagnostics(warnings, fmt)
-    if fmt == "text" and not warnings:
+    if fmt == "text" and not found:
         click.echo(f"{course}: no problems found")
 
 
@@ -227,10 +266,16 @@ def validate(course: Path, strict: bool, fmt: str) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
 def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> None:
     """Serve COURSE in a local LMS simulator; rebuild and reload on every change."""
+    import signal
+
     from builder.preview import BuildState, Preview
 
-    if not course.is_dir():
-        raise click.BadParameter(f"{course} is not a folder", param_hint="COURSE")
+    if not (course / "course.yaml").is_file():
+        # The same diagnostic and exit code as build and validate: nothing to preview here.
+        from builder.sources import load_sources
+
+        _print_diagnostics(load_sources(course, _display_root(course)).diagnostics)
+        sys.exit(1)
 
     def report(state: BuildState) -> None:
         if state.ok:
@@ -240,29 +285,46 @@ def preview(course: Path, port: int, mode: str | None, open_browser: bool) -> No
             click.echo(f"build {state.generation}: the course has errors", err=True)
             _print_diagnostics(state.diagnostics)
 
-    try:
-        server = Preview(
-            course,
-            display_root=_display_root(course),
-            mode=mode,  # type: ignore[arg-type]
-            port=port,
-            on_build=report,
-        )
-    except OSError as exc:
-        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
-        sys.exit(2)
-    server.start()
-    click.echo(f"Preview on {server.url}  (Ctrl+C to stop)")
-    if open_browser:
-        import webbrowser
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        raise _Stopped(signum)
 
-        webbrowser.open(server.url)
+    # SIGTERM (kill, a service manager) and SIGHUP (the terminal closed; not on Windows) end the
+    # preview as Ctrl+C does: through `finally`, which deletes the temporary builds.
+    stopping = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    for signum in stopping:
+        signal.signal(signum, stop_on_signal)
+    server: Preview | None = None
     try:
+        try:
+            server = Preview(
+                course,
+                display_root=_display_root(course),
+                mode=mode,  # type: ignore[arg-type]
+                port=port,
+                on_build=report,
+            )
+        except OSError as exc:
+            click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
+            sys.exit(2)
+        server.start()
+        click.echo(f"Preview on {server.url}  (Ctrl+C to stop)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
         server.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         click.echo("stopping", err=True)
     finally:
-        server.stop()
+        # A second signal must not interrupt the clean-up.
+        for signum in (signal.SIGINT, *stopping):
+            signal.signal(signum, signal.SIG_IGN)
+        if server is not None:
+            server.stop()
+
+
+class _Stopped(BaseException):
+    """A signal asked the preview to stop (like KeyboardInterrupt, no build may catch it)."""
 
 
 @cli.command()
@@ -300,10 +362,10 @@ def new(directory: Path, course_id: str | None, title: str | None, language: str
 )
 def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str) -> None:
     """Check any SCORM PACKAGE (zip) for what Moodle will do with it; exit 1 on failure."""
-    from builder.inspector import SchemasUnusable, format_report, inspect_package
+    from builder.inspector import SchemasUnusable, format_report, inspect_package, printable
 
     if not package.is_file():
-        raise click.BadParameter(f"{package} is not a file", param_hint="PACKAGE")
+        raise click.BadParameter(f"{printable(str(package))} is not a file", param_hint="PACKAGE")
     try:
         report = inspect_package(package, schemas)
     except SchemasUnusable as exc:
@@ -317,6 +379,116 @@ def inspect_command(package: Path, schemas: Path | None, strict: bool, fmt: str)
         if report.version is not None:
             click.echo(completion_hint(report.version, report.reporting))
     sys.exit(0 if report.ok(strict) else 1)
+
+
+@cli.group()
+def translate() -> None:
+    """Send the course's texts to translators (XLIFF 1.2) and take their work back."""
+
+
+def _extract(course: Path) -> Any:
+    """The course's translatable texts, or exit 1 with its problems."""
+    from builder.pipeline import load_course
+    from builder.translate import extract_segments
+
+    if not course.is_dir():
+        raise click.BadParameter(f"{course} is not a folder", param_hint="COURSE")
+    try:
+        loaded, _ = load_course(course, _display_root(course))
+    except BuildFailed as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    extract = extract_segments(loaded, course, _display_root(course))
+    _print_diagnostics(extract.skipped)
+    return extract
+
+
+def _check_language(language: str) -> None:
+    from builder.translate import is_language
+
+    if not is_language(language):
+        raise click.BadParameter(f"'{language}' is not a language tag (e.g. fr, es, pt-BR)")
+
+
+def _write(data: bytes, out: Path) -> None:
+    from builder.package import write_bytes_atomic
+
+    if str(out) == "-":
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(data, out)
+    except OSError as exc:
+        click.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+@translate.command("extract")
+@click.argument("course", type=click.Path(path_type=Path), default=Path("course"))
+@click.option("--to", "language", required=True, metavar="LANG", help="Target language (fr, ar…).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File to write ('-': standard output). Default: COURSE/translations/LANG.xlf, "
+    "if it does not exist yet.",
+)
+def translate_extract(course: Path, language: str, output: Path | None) -> None:
+    """Write every text of COURSE to translate as an XLIFF 1.2 file."""
+    from builder.translate import count, translation_path, write_xliff
+
+    _check_language(language)
+    extract = _extract(course)
+    out = output or translation_path(course, language)
+    if output is None and out.exists():
+        click.echo(
+            f"error: {out} exists: 'scorm-builder translate update --to {language}' brings it "
+            "up to date and keeps its translations",
+            err=True,
+        )
+        sys.exit(2)
+    _write(write_xliff(extract, language), out)
+    units, words = count(extract)
+    click.echo(f"{out}: {units} translation units, {words:,} words", err=True)
+
+
+@translate.command("update")
+@click.argument("course", type=click.Path(path_type=Path), default=Path("course"))
+@click.option("--to", "language", required=True, metavar="LANG", help="Target language.")
+@click.option(
+    "-f",
+    "--file",
+    "path",
+    type=click.Path(path_type=Path),
+    help="Translation file to update (default: COURSE/translations/LANG.xlf).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write here instead of in place."
+)
+def translate_update(course: Path, language: str, path: Path | None, output: Path | None) -> None:
+    """Merge the course's current texts into a translation file, keeping its translations."""
+    from builder.translate import XliffError, load_xliff, merge, translation_path
+
+    _check_language(language)
+    extract = _extract(course)
+    path = path or translation_path(course, language)
+    try:
+        old = load_xliff(path)
+    except OSError as exc:
+        click.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except XliffError as exc:
+        click.echo(f"{path}:{exc.line}:1: error[E601]: {exc}", err=True)
+        sys.exit(1)
+    merged = merge(extract, old, language)
+    out = output or path
+    _write(merged.data, out)
+    click.echo(
+        f"{out}: {merged.kept} kept, {merged.review} to review (needs-review-translation), "
+        f"{merged.new} new, {merged.removed} removed",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -3,21 +3,30 @@
 Reads the zip and its manifest without extracting anything and without trusting it: the manifest
 may be elsewhere than the root, malformed, or name files that are not there. The checks follow
 Moodle's SCORM module (version from the `<schemaversion>` text, literal namespace prefixes, name
-cleaning) and what Moodle is known to accept. Schema validation uses the official schema files in a
-folder the caller names (the project does not ship them); without it the report says so.
+cleaning) and what Moodle is known to accept. Schema validation uses the official
+schema files in a folder the caller names (the project does not ship them); without it the report
+says so. That folder is not trusted either: only regular files inside it are read, none over a size
+limit, and nothing from the network.
+
+Everything the report shows comes from the package, so the text output escapes every character a
+terminal could act on (`printable`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import posixpath
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -44,6 +53,23 @@ PREFIXES = {
 DRIVERS = {"1.2": "drivers/scorm12.xsd", "2004": "drivers/scorm2004_4th.xsd"}
 #: Larger manifests are refused rather than read into memory (a zip can claim any size).
 MAX_MANIFEST = 16 * 1024 * 1024
+#: Limits on the schema folder: one file, and all files read for one schema.
+MAX_SCHEMA_FILE = 4 * 1024 * 1024
+MAX_SCHEMA_TOTAL = 32 * 1024 * 1024
+#: What the check of our own runtime's pages reads from one package at most.
+MAX_RUNTIME_READ = 64 * 1024 * 1024
+#: A symbolic link entry's target is shown up to this many bytes.
+MAX_LINK_TARGET = 1024
+#: What reading one entry of a damaged or unusual zip can raise.
+ZIP_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    NotImplementedError,
+)
 TITLE_MAX = 255
 
 # Moodle's scorm_parse_scorm(): these texts select SCORM 2004; anything else means 1.2.
@@ -53,6 +79,17 @@ _SCHEMAVERSION_2004 = re.compile(r"^(CAM )?1\.3$|^2004 (3rd|4th) Edition$")
 _MANGLED = re.compile(r"[&<>\"'`|:\x00-\x1f\x7f]")
 _CHAR_REF = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
 _XML_ID = re.compile(r"^[A-Za-z_][\w.\-]*$")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal could act on written as an escape (e.g. '\\x1b').
+
+    Zip entry names, titles and identifiers come from the package: printed as they are, escape
+    sequences could clear the screen, hide lines or reorder text (bidirectional controls).
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass(frozen=True)
@@ -66,9 +103,9 @@ class Finding:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.where}: " if self.where else ""
-        text = f"{where}{self.severity}[{self.code}]: {self.message}"
-        return text + (f"\n  hint: {self.hint}" if self.hint else "")
+        where = f"{printable(self.where)}: " if self.where else ""
+        text = f"{where}{self.severity}[{self.code}]: {printable(self.message)}"
+        return text + (f"\n  hint: {printable(self.hint)}" if self.hint else "")
 
 
 @dataclass
@@ -179,6 +216,8 @@ def _check_names(zf: zipfile.ZipFile, report: Report) -> list[str]:
         if name in seen:
             report.add("warning", "I108", f"the zip has two entries named '{name}'", where=name)
         seen.add(name)
+        if _special_entry(zf, info, report):
+            continue
         if info.is_dir():
             continue
         report.entries += 1
@@ -198,6 +237,38 @@ def _check_names(zf: zipfile.ZipFile, report: Report) -> list[str]:
             continue
         files.append(name)
     return files
+
+
+def _special_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report) -> bool:
+    """Flag an entry made on Unix as a symbolic link, device, FIFO or socket; True if it is one."""
+    if info.create_system != 3:  # only Unix zips keep a file type in the external attributes
+        return False
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind in (0, stat.S_IFREG, stat.S_IFDIR):
+        return False
+    name = info.filename
+    if kind == stat.S_IFLNK:
+        try:
+            with zf.open(info) as entry:
+                target = entry.read(MAX_LINK_TARGET).decode("utf-8", "replace")
+        except ZIP_READ_ERRORS:
+            target = "(unreadable)"
+        report.add(
+            "error",
+            "I109",
+            f"entry '{name}' is a symbolic link to '{target}': a tool that extracts it may write "
+            "or read outside the package folder",
+            where=name,
+            hint="zip the files themselves, not links to them (zip -r without --symlinks)",
+        )
+    else:
+        report.add(
+            "error",
+            "I109",
+            f"entry '{name}' is not a regular file (a device, FIFO or socket)",
+            where=name,
+        )
+    return True
 
 
 def _mangled(name: str) -> str | None:
@@ -393,7 +464,10 @@ def _check_sequencing(root: etree._Element, report: Report, where: str) -> None:
 
 def _resolve(base: str, href: str) -> str | None:
     """The zip entry an href points to, or None for a URL outside the package."""
-    parts = urlsplit(href)
+    try:
+        parts = urlsplit(href)
+    except ValueError:  # e.g. 'http://[x': not a URL, so not a file in the package either
+        return None
     if parts.scheme or parts.netloc:
         return None
     path = unquote(parts.path)
@@ -430,6 +504,16 @@ def _inspect_manifest(
     _check_prefixes(root, cp, report, manifest)
     if report.version == "2004" or report.declared == "2004":
         _check_sequencing(root, report, manifest)
+    entities = sorted({str(e.text) for e in root.iter(etree.Entity)})  # e.g. '&x;'
+    if entities:
+        report.add(
+            "warning",
+            "I310",
+            f"the manifest uses entity references ({', '.join(entities)}): "
+            "inspect does not expand them, so the text they stand for is not checked",
+            where=manifest,
+            hint="write the text itself, and leave out the DOCTYPE declaration",
+        )
     if _CHAR_REF.search(raw):
         report.add(
             "warning",
@@ -641,11 +725,111 @@ def _inspect_manifest(
 # --------------------------------------------------------------------------- schemas
 
 
+class _SchemaFolder(etree.Resolver):
+    """Every file libxml2 asks for while compiling a schema, read only from the schema folder.
+
+    A resolver sees each load (the driver and every import and include), so nothing else opens a
+    file: a FIFO cannot block, a link cannot lead outside, a huge file cannot fill the memory.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.total = 0
+        self.problem: str | None = None
+
+    def read(self, url: str) -> bytes:
+        """The bytes of a schema file; SchemasUnusable (naming it) if it may not be read."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("", "file") or parts.netloc:
+            raise SchemasUnusable(f"a schema refers to {url!r}, outside the schema folder")
+        path = Path(unquote(parts.path))
+        shown = printable(str(path))
+        real = os.path.realpath(path)
+        if not Path(real).is_relative_to(self.folder):
+            raise SchemasUnusable(f"{shown} is outside the schema folder (a link?)")
+        try:
+            # Non-blocking: opening a FIFO must not wait for a writer (fstat then refuses it).
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except (OSError, ValueError) as exc:
+            raise SchemasUnusable(f"cannot read {shown}: {getattr(exc, 'strerror', exc)}") from exc
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise SchemasUnusable(f"{shown} is not a regular file")
+                if info.st_size > MAX_SCHEMA_FILE:
+                    raise SchemasUnusable(f"{shown} is larger than {MAX_SCHEMA_FILE} bytes")
+                self.total += info.st_size
+                if self.total > MAX_SCHEMA_TOTAL:
+                    raise SchemasUnusable(
+                        f"the schema files add up to more than {MAX_SCHEMA_TOTAL} bytes"
+                    )
+                return handle.read(MAX_SCHEMA_FILE + 1)[:MAX_SCHEMA_FILE]
+            except OSError as exc:
+                raise SchemasUnusable(f"cannot read {shown}: {exc.strerror}") from exc
+
+    # lxml passes a context (the stubs leave it out).
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        try:
+            data = self.read(system_url)
+        except SchemasUnusable as exc:
+            self.problem = self.problem or str(exc)
+            data = b"<refused/>"  # not a schema: the import fails, and _schema says why
+        return self.resolve_string(data, context, base_url=system_url)
+
+
 @cache
-def _schema(driver: str) -> etree.XMLSchema:
-    """An official SCORM schema, compiled once, with no network."""
-    parser = etree.XMLParser(no_network=True)
-    return etree.XMLSchema(etree.parse(driver, parser))
+def _schema(folder: Path, driver: str) -> etree.XMLSchema:
+    """An official SCORM schema from `folder` (resolved), compiled once, with no network."""
+    files = _SchemaFolder(folder)
+    parser = etree.XMLParser(
+        no_network=True, load_dtd=False, resolve_entities=False, huge_tree=False
+    )
+    parser.resolvers.add(files)
+    url = urlunsplit(("file", "", str(folder / driver), "", ""))
+    try:
+        doc = etree.fromstring(files.read(url), parser, base_url=url)
+        schema = etree.XMLSchema(doc)
+    except (etree.Error, ValueError, RecursionError) as exc:
+        raise SchemasUnusable(files.problem or _schema_error(folder / driver, exc)) from exc
+    if files.problem:
+        raise SchemasUnusable(files.problem)
+    return schema
+
+
+def _schema_error(driver: Path, exc: Exception) -> str:
+    """Why a schema does not compile, naming the file at fault (a syntax error first)."""
+    entries = list(getattr(exc, "error_log", None) or [])
+    syntax = [e for e in entries if e.domain_name == "PARSER"]
+    entry = syntax[0] if syntax else (entries[-1] if entries else None)
+    if entry is None or not entry.filename:
+        return f"cannot load the schema {printable(str(driver))}: {printable(str(exc))}"
+    where = unquote(urlsplit(entry.filename).path) or entry.filename
+    return (
+        f"cannot load the schema {printable(str(driver))}: "
+        f"{printable(where)}:{entry.line}: {printable(entry.message)}"
+    )
+
+
+def _without_entities(root: etree._Element) -> etree._Element:
+    """A copy of the manifest without its (unexpanded) entity references, for the validator."""
+    doc = copy.deepcopy(root)
+    for ref in list(doc.iter(etree.Entity)):
+        parent = ref.getparent()
+        if parent is None:
+            continue
+        if ref.tail:
+            before = ref.getprevious()
+            if before is not None:
+                before.tail = (before.tail or "") + ref.tail
+            else:
+                parent.text = (parent.text or "") + ref.tail
+        parent.remove(ref)
+    return doc
 
 
 def _validate_schema(root: etree._Element, report: Report, schemas: Path, manifest: str) -> None:
@@ -654,15 +838,10 @@ def _validate_schema(root: etree._Element, report: Report, schemas: Path, manife
         report.schema = "not applicable"
         report.add("warning", "I402", "cannot pick a schema for this manifest", where=manifest)
         return
-    driver = schemas / DRIVERS[version]
-    try:
-        schema = _schema(str(driver))
-    except (OSError, etree.XMLSchemaParseError) as exc:
-        raise SchemasUnusable(f"cannot load the schema {driver}: {exc}") from exc
-    doc = root
+    schema = _schema(Path(os.path.realpath(schemas)), DRIVERS[version])
+    doc = _without_entities(root)
     if version == "1.2":
-        # The 1.2 IMS MD schema cannot be compiled by libxml2 (see shared/schemas/README.md).
-        doc = etree.fromstring(etree.tostring(root))
+        # The 1.2 IMS MD schema cannot be compiled by libxml2 (see the schemas' README).
         dropped = [el for el in doc.iter(f"{{{IMSMD12}}}lom")]
         for el in dropped:
             el.getparent().remove(el)  # type: ignore[union-attr]
@@ -693,9 +872,14 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
     """Inspect a SCORM zip; raise SchemasUnusable if `schemas` cannot be loaded."""
     report = Report(package=str(path))
     try:
-        report.size = path.stat().st_size
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):  # a FIFO or a device would block or never end
+            report.add("error", "I101", "the package is not a regular file")
+            report.schema = "not applicable"
+            return report
+        report.size = found.st_size
         zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+    except ZIP_READ_ERRORS as exc:
         report.add("error", "I101", f"cannot read the package as a zip file: {exc}")
         report.schema = "not applicable"
         return report
@@ -714,8 +898,10 @@ def inspect_package(path: Path, schemas: Path | None = None) -> Report:
             return report
         try:
             raw = zf.read(manifest)
-        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-            report.add("error", "I101", f"cannot read {manifest} from the zip: {exc}")
+        except ZIP_READ_ERRORS as exc:
+            report.add(
+                "error", "I101", f"cannot read {manifest} from the zip: {exc}", where=manifest
+            )
             report.schema = "not applicable"
             return report
     root = _parse(raw, manifest, report)
@@ -753,20 +939,24 @@ class _RuntimeFacts:
 
 def _runtime_facts(zf: zipfile.ZipFile, files: list[str]) -> _RuntimeFacts:
     facts = _RuntimeFacts()
+    budget = MAX_RUNTIME_READ  # a hostile zip may hold many large pages: read this much at most
     for name in files:
         info = zf.getinfo(name)
         if info.file_size > MAX_MANIFEST or not name.endswith((".html", "scorm-runtime.js")):
             continue
+        budget -= info.file_size
+        if budget < 0:
+            break
         try:
             data = zf.read(info)
-        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        except ZIP_READ_ERRORS:
             continue
         if name.endswith(".js"):
             facts.old_timestamps |= bool(_OLD_TIMESTAMP.search(data))
         elif m := _COURSE_DATA.search(data):
             try:
                 facts.pages[name] = json.loads(m.group(1))
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested beyond Python's stack
                 continue
     return facts
 
@@ -814,7 +1004,7 @@ def _check_runtime_values(facts: _RuntimeFacts, report: Report) -> None:
 
 
 def format_report(report: Report, strict: bool = False) -> list[str]:
-    """The report as text lines for a terminal."""
+    """The report as text lines for a terminal, every non-printable character escaped."""
     kib = report.size / 1024
     lines = [
         f"package:  {report.package}",
@@ -843,10 +1033,10 @@ def format_report(report: Report, strict: bool = False) -> list[str]:
         report.findings,
         key=lambda f: (("error", "warning", "info").index(f.severity), f.code, f.where),
     ):
-        lines.append(str(finding))
+        lines.extend(str(finding).split("\n"))
     verdict = "PASS" if report.ok(strict) else "FAIL"
     lines.append(
         f"{verdict}: {report.count('error')} error(s), {report.count('warning')} warning(s)"
         + (" (strict)" if strict else "")
     )
-    return lines
+    return [printable(line) for line in lines]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
 import sys
@@ -77,6 +78,9 @@ class BuildSettings:
     timestamp: int = 315532800
     strict: bool = False
     display_root: str | None = None
+    language: str | None = None
+    """Build the edition in this language from `translations/<language>.xlf` (builder/translate.py)
+    instead of the course as written."""
     cache: bool | None = None
     """Reuse what earlier builds made (parsed files, rendered units, pages) from
     `<out_dir>/.cache/` (safe to delete at any time). None: only for a course large enough to
@@ -378,11 +382,19 @@ def render_audiences(
 
 
 def validate(
-    course_dir: Path, display_root: str | None = None, strict: bool = False
+    course_dir: Path,
+    display_root: str | None = None,
+    strict: bool = False,
+    language: str | None = None,
 ) -> tuple[Course, list[Diagnostic]]:
-    """Every problem of a course, the facilitator's material included, without writing anything."""
+    """Every problem of a course, the facilitator's material included, without writing anything;
+    with `language`, of that edition (its translation file included)."""
     with _no_cyclic_gc():
         course, warnings = load_course(course_dir, display_root, strict)
+        if language is not None:
+            course, warnings = translate_step(course, warnings, course_dir, language, display_root)
+            if strict and warnings:
+                raise BuildFailed(warnings)
         rendered, guide = render_audiences(course, course_dir, course.packaging)
         _check_media(rendered)
     return course, _with_render_warnings(warnings, [rendered, guide], strict)
@@ -669,6 +681,20 @@ def _leave_to_the_os() -> None:
     gc.freeze()
 
 
+def translate_step(
+    course: Course,
+    warnings: list[Diagnostic],
+    course_dir: Path,
+    language: str,
+    display_root: str | None,
+) -> tuple[Course, list[Diagnostic]]:
+    """The course in `language` (between validate and render); every warning so far and its own."""
+    from builder.translate import translate_course
+
+    translated, found = translate_course(course, course_dir, language, display_root)
+    return translated, warnings + found
+
+
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build every requested target into settings.out_dir; `progress` hears each step's name."""
     with _no_cyclic_gc():
@@ -679,10 +705,18 @@ def _build(settings: BuildSettings, progress: Callable[[str], None] | None) -> B
     started = time.perf_counter()
     step = progress or (lambda _name: None)
     step("reading the course")
-    if not _wants_cache(settings):
+    # A language edition is built without the cache: its keys stand for the course as written.
+    if settings.language is not None or not _wants_cache(settings):
         course, warnings, digests, course_key = _load(
             settings.course_dir, settings.display_root, settings.strict
         )
+        if settings.language is not None:
+            course, warnings = translate_step(
+                course, warnings, settings.course_dir, settings.language, settings.display_root
+            )
+            if settings.strict and warnings:
+                raise BuildFailed(warnings)
+            course_key = hashlib.sha256(course.model_dump_json().encode()).digest()
         result = _outputs(settings, step, course, warnings, digests, course_key, None, None)
     else:
         from builder.cache import CACHE_DIR, BuildCache

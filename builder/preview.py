@@ -2,9 +2,12 @@
 
 The simulator page (builder/preview_static/) implements the SCORM 1.2 and 2004 APIs in plain JS,
 logs every call and shows the CMI values, so a designer sees what an LMS would record without
-uploading anything. The server listens on 127.0.0.1 only. A file change in the course rebuilds it
+uploading anything. The server listens on 127.0.0.1 only and answers only requests addressed to a
+loopback name (localhost, 127.0.0.1, [::1]): a web page whose own host name is made to resolve
+to 127.0.0.1 ("DNS rebinding") gets 403, not the course. A file change in the course rebuilds it
 (watchfiles); the page polls /__build and relaunches the content when a new build is ready. A
-course with errors keeps the last good build on screen and shows the errors; the server stays up.
+course with errors, or a build that fails for any other reason, keeps the last good build on
+screen and shows why; the server and the watcher stay up.
 
 Nothing here prints: the command line passes `on_build` to hear about each build.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -35,6 +39,14 @@ from builder.render import Mode, render_units
 STATIC = Path(__file__).parent / "preview_static"
 #: Files of the simulator page, by URL.
 PAGES = {"/": "index.html", "/__sim/sim.js": "sim.js", "/__sim/sim.css": "sim.css"}
+#: Host names a request may be addressed to (with or without the server's port).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+#: How long the watcher waits before watching again after it failed (e.g. the folder vanished).
+WATCH_RETRY_SECONDS = 1.0
+#: How often the watcher wakes without a change, to notice that the course folder was replaced.
+WATCH_TICK_MS = 200
+#: How long start() waits at most for the watcher to be in place.
+WATCH_READY_SECONDS = 10.0
 
 
 @dataclass
@@ -112,12 +124,13 @@ class Preview:
         self.state = BuildState()
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
-        self._work = Path(tempfile.mkdtemp(prefix="scorm-builder-preview-"))
         self._folders: list[Path] = []
         self._stop = threading.Event()
+        self._watching = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.server = ThreadingHTTPServer((host, port), _handler(self))
-        self.server.daemon_threads = True
+        # The socket first: if the port is taken, no temporary folder is left behind.
+        self.server = _Server((host, port), _handler(self))
+        self._work = Path(tempfile.mkdtemp(prefix="scorm-builder-preview-"))
 
     @property
     def url(self) -> str:
@@ -140,13 +153,11 @@ class Preview:
             out = self._work / f"build-{generation}"
             try:
                 targets, course = self._build_into(out)
-            except (BuildFailed, OSError) as exc:
+            # Any failure, a builder bug included, is this build's outcome: the watcher, which
+            # calls this after every save, must live on, and /__build must say what happened.
+            except Exception as exc:
                 shutil.rmtree(out, ignore_errors=True)
-                diags = (
-                    exc.diagnostics
-                    if isinstance(exc, BuildFailed)
-                    else [Diagnostic(str(self.course_dir), 1, 1, "E106", f"cannot build: {exc}")]
-                )
+                diags = self._failure(exc)
                 with self._lock:
                     self.state = BuildState(
                         generation=generation,
@@ -176,6 +187,26 @@ class Preview:
         if self.on_build is not None:
             self.on_build(state)
         return state
+
+    def _failure(self, exc: Exception) -> list[Diagnostic]:
+        """The diagnostics that explain a failed build."""
+        if isinstance(exc, BuildFailed):
+            return exc.diagnostics
+        where = self.display_root or str(self.course_dir)
+        if isinstance(exc, OSError):
+            return [Diagnostic(where, 1, 1, "E106", f"cannot build: {exc}")]
+        return [
+            Diagnostic(
+                where,
+                1,
+                1,
+                "E900",
+                f"the builder failed unexpectedly ({type(exc).__name__}: {exc}); "
+                "the last good build is still shown",
+                hint="this is a bug in scorm-builder: please report it with the course file "
+                "you last changed",
+            )
+        ]
 
     def _build_into(
         self, out: Path
@@ -217,30 +248,74 @@ class Preview:
         folder = self.folder
         if folder is None or target not in SCORM_TARGETS:
             return None
-        base = (folder / target).resolve()
-        path = (base / rel).resolve()
-        if not path.is_relative_to(base) or not path.is_file():
+        try:
+            base = (folder / target).resolve()
+            path = (base / rel).resolve()
+            if not path.is_relative_to(base) or not path.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long, a NUL byte: nothing of ours
             return None
         return path
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, watch: bool = True) -> None:
-        """Build once, then serve (and watch the course) in background threads."""
-        self.rebuild()
-        threads = [threading.Thread(target=self.server.serve_forever, name="preview-http")]
+        """Build once, then serve (and watch the course) in background threads.
+
+        With `watch`, it returns once the watcher is in place, so no save after it is missed.
+        """
+        threads = []
         if watch:
             threads.append(threading.Thread(target=self._watch, name="preview-watch"))
-        for thread in threads:
-            thread.daemon = True
-            thread.start()
+            threads[-1].daemon = True
+            threads[-1].start()
+        self.rebuild()
+        threads.append(threading.Thread(target=self.server.serve_forever, name="preview-http"))
+        threads[-1].daemon = True
+        threads[-1].start()
         self._threads = threads
+        if watch:
+            self._watching.wait(WATCH_READY_SECONDS)
 
     def _watch(self) -> None:
         from watchfiles import watch
 
-        for _changes in watch(self.course_dir, stop_event=self._stop, debounce=200):
-            self.rebuild()
+        # A watch ends when the course folder itself goes away (deleted, or replaced by a tool
+        # that writes a new copy) or cannot be watched: wait for it, build what is there now,
+        # and watch again, so that the preview recovers without a restart.
+        watched: tuple[int, int] | None = None
+        while not self._stop.is_set():
+            folder = self._identity()
+            if folder is None:
+                self._stop.wait(WATCH_RETRY_SECONDS)
+                continue
+            if watched is not None and folder != watched:
+                self.rebuild()  # what changed while nothing was watched
+            watched = folder
+            try:
+                for changes in watch(
+                    self.course_dir,
+                    stop_event=self._stop,
+                    debounce=200,
+                    rust_timeout=WATCH_TICK_MS,
+                    yield_on_timeout=True,
+                ):
+                    self._watching.set()  # the first tick: the folder is being watched
+                    if changes:
+                        self.rebuild()
+                    if self._identity() != watched:
+                        break
+            except (OSError, RuntimeError):
+                self._watching.set()  # start() need not wait: the watcher tries again later
+            self._stop.wait(WATCH_RETRY_SECONDS)
+
+    def _identity(self) -> tuple[int, int] | None:
+        """Which folder is at the course path now (device, inode), or None if there is none."""
+        try:
+            info = self.course_dir.stat()
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
     def wait(self) -> None:
         """Block until stop() is called (the command line waits here for Ctrl+C)."""
@@ -256,6 +331,25 @@ class Preview:
         for thread in self._threads:
             thread.join(timeout=5)
         shutil.rmtree(self._work, ignore_errors=True)
+
+
+def host_allowed(values: list[str], port: int) -> bool:
+    """Whether a request's Host header names this server by a loopback name.
+
+    Browsers always send the host name of the page's address: a page of another site, even one
+    whose name now resolves to 127.0.0.1, is refused.
+    """
+    if len(values) != 1:
+        return False
+    host = values[0].strip().lower()
+    return any(host in (name, f"{name}:{port}") for name in LOOPBACK_NAMES)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Print nothing: a client that went away needs no traceback, and only the CLI prints."""
 
 
 def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
@@ -280,11 +374,23 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             if ctype.startswith("text/") or ctype in ("application/javascript", "text/javascript"):
                 ctype += "; charset=utf-8"
-            self._send(HTTPStatus.OK, path.read_bytes(), ctype, head)
+            try:
+                body = path.read_bytes()
+            except OSError:  # e.g. removed with an old build since it was found
+                self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain", head)
+                return
+            self._send(HTTPStatus.OK, body, ctype, head)
 
         def _route(self, head: bool) -> None:
+            port = preview.server.server_port
+            if not host_allowed(self.headers.get_all("Host") or [], port):
+                body = f"Open the preview at http://127.0.0.1:{port}/\n".encode()
+                self._send(HTTPStatus.FORBIDDEN, body, "text/plain; charset=utf-8", head)
+                return
             path = unquote(urlsplit(self.path).path)
-            if path in PAGES:
+            if "\x00" in path:
+                self._send(HTTPStatus.BAD_REQUEST, b"bad request", "text/plain", head)
+            elif path in PAGES:
                 self._file(STATIC / PAGES[path], head)
             elif path == "/__build":
                 with preview._lock:
@@ -303,9 +409,15 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain", head)
 
         def do_GET(self) -> None:
-            self._route(head=False)
+            try:
+                self._route(head=False)
+            except ConnectionError:  # the browser went away (e.g. a relaunch): nothing to do
+                return
 
         def do_HEAD(self) -> None:
-            self._route(head=True)
+            try:
+                self._route(head=True)
+            except ConnectionError:
+                return
 
     return Handler

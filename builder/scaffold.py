@@ -12,15 +12,41 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 TEMPLATE = Path(__file__).parent / "scaffold_course"
-_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+#: Unicode categories a title may not hold: controls, surrogates, private use, unassigned, and
+#: line and paragraph separators.
+_REFUSED = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+#: Bidirectional embeddings, overrides and isolates: they can make text read in another order.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class ScaffoldError(Exception):
     """The course cannot be created where or as asked (a usage error)."""
+
+
+def _title_problem(name: str) -> str | None:
+    """Why `name` cannot be a course title, or None.
+
+    Arguments arrive from the terminal: bytes that are not UTF-8 come as lone surrogates, which
+    no file can hold, and a control character, line break or bidirectional override would reach
+    every page and manifest. Spaces of every kind, joiners and marks that scripts need are kept.
+    """
+    if not 1 <= len(name) <= 255:
+        return "the title must have 1 to 255 characters"
+    for position, char in enumerate(name, 1):
+        if "\udc80" <= char <= "\udcff":
+            return "the title is not UTF-8 text: check the terminal's character encoding"
+        if unicodedata.category(char) in _REFUSED or char in _BIDI_CONTROLS:
+            return (
+                f"the title must be one line of printable text: character {position} is "
+                f"U+{ord(char):04X}, a control or formatting character"
+            )
+    return None
 
 
 def course_id_for(folder: Path) -> str:
@@ -37,16 +63,17 @@ def scaffold_course(
 ) -> list[Path]:
     """Create a starter course in `dest` (absent or empty); return the files written."""
     ident = course_id or course_id_for(dest)
-    if not _ID.match(ident) or len(ident) > 64:
+    if not _ID.fullmatch(ident) or len(ident) > 64:
         raise ScaffoldError(
-            f"'{ident}' is not a valid course id: use lower-case letters, digits and single "
+            f"{ident!r} is not a valid course id: use lower-case letters, digits and single "
             "hyphens, starting with a letter"
         )
-    if not _LANGUAGE.match(language):
-        raise ScaffoldError(f"'{language}' is not a language tag such as 'en' or 'fr'")
+    if not _LANGUAGE.fullmatch(language):
+        raise ScaffoldError(f"{language!r} is not a language tag such as 'en' or 'fr'")
     name = (title or ident.replace("-", " ").capitalize()).strip()
-    if not 1 <= len(name) <= 255 or "\n" in name:
-        raise ScaffoldError("the title must be one line of 1 to 255 characters")
+    problem = _title_problem(name)
+    if problem:
+        raise ScaffoldError(problem)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ScaffoldError(f"{dest} already exists and is not an empty folder")
 

@@ -20,10 +20,10 @@ LOGO_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".gif", ".webp"))
 
 #: The base theme's colours (templates/static/theme.css) that the accent meets on a page.
 LIGHT = {"ink": "#1b1f24", "muted": "#4a5360", "paper": "#ffffff", "soft": "#eef3f8"}
-LIGHT_STATUS = {"ok": "#1d6b35", "bad": "#a11a1a"}
+LIGHT_STATUS = {"ok": "#1d6b35", "bad": "#a11a1a", "mark": "#fff1b8"}
 #: The dark palette, used when the learner's system asks for dark pages.
 DARK = {"ink": "#e6e9ed", "muted": "#aeb7c2", "paper": "#15181c", "soft": "#222930"}
-DARK_STATUS = {"ok": "#7fd69b", "bad": "#ff9a8f", "line": "#46505b"}
+DARK_STATUS = {"ok": "#7fd69b", "bad": "#ff9a8f", "line": "#46505b", "mark": "#4a3f12"}
 INK_ON_ACCENT = ("#ffffff", "#111417")
 
 
@@ -91,6 +91,7 @@ class Palette:
             ("muted", "soft"),
             ("ok", "paper"),
             ("bad", "paper"),
+            ("ink", "mark"),
             ("accent", "paper"),
             ("accent", "soft"),
             ("accent-ink", "accent"),
@@ -122,6 +123,7 @@ _NAMES = {
     "soft": "tinted background (header, boxes)",
     "ok": "'correct' text",
     "bad": "'not quite' text",
+    "mark": "highlight (a note just followed)",
     "accent": "accent (links, tabs, steps)",
     "accent-ink": "text on the accent (selected tab, step numbers)",
 }
@@ -158,8 +160,7 @@ def theme_css(theme: Theme) -> str:
     if theme.font:
         lines.append(f"body {{ font-family: {theme.font}; }}")
     lines += [
-        ".course-logo { display: block; max-block-size: 3rem; inline-size: auto; "
-        "margin-block-end: .25rem; }",
+        ".course-logo { flex: none; block-size: 2.25rem; inline-size: auto; }",
         # Charts are drawn with the base colours: the theme's take their place.
         ".chart-svg { fill: var(--ink); } .chart-svg rect { fill: var(--accent); } "
         ".chart-svg line { stroke: var(--muted); } .chart-svg text[fill] { fill: var(--muted); }",
@@ -169,7 +170,7 @@ def theme_css(theme: Theme) -> str:
         lines += [
             "@media (prefers-color-scheme: dark) {",
             "  :root { color-scheme: dark; "
-            + _props(values, ("ink", "muted", "paper", "soft", "ok", "bad", "line"))
+            + _props(values, ("ink", "muted", "paper", "soft", "ok", "bad", "line", "mark"))
             + " "
             + _props(values, ("accent", "accent-ink"))
             + " }",

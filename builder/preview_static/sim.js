@@ -476,7 +476,29 @@
     frame.setAttribute("src", "about:blank");
   }
 
-  function launch() {
+  /** Where the learner is in the content: the page, its #unit and the scroll offsets. */
+  function placeInContent() {
+    try {
+      const w = frame.contentWindow;
+      if (!w || frame.getAttribute("src") === "about:blank") return null;
+      return { path: w.location.pathname, hash: w.location.hash, x: w.scrollX, y: w.scrollY };
+    } catch (e) {
+      return null;  // not our page (it navigated elsewhere): start from the launch page
+    }
+  }
+
+  /** Scroll back to `place` once the relaunched page has loaded (its own routing has run). */
+  function restoreScroll(place) {
+    const loaded = () => {
+      frame.removeEventListener("load", loaded);
+      try { frame.contentWindow.scrollTo(place.x, place.y); } catch (e) { /* gone again */ }
+    };
+    frame.addEventListener("load", loaded);
+  }
+
+  /* Launch the current SCO. `place` (after a rebuild) keeps the unit and scroll position when
+     it is on the page being launched; a real LMS would start at the launch page. */
+  function launch(place) {
     closeContent(() => {
       const s = sco();
       if (!s) return;
@@ -489,7 +511,12 @@
         JSON.stringify(session.fixed[version === "1.2" ? "cmi.core.entry" : "cmi.entry"]));
       launchedGeneration = build.goodGeneration;
       renderCmi();
-      frame.setAttribute("src", base + s.href);
+      let src = base + s.href;
+      if (place && new URL(src, location.href).pathname === place.path) {
+        if (place.hash && !s.href.includes("#")) src += place.hash;
+        restoreScroll(place);
+      }
+      frame.setAttribute("src", src);
     });
   }
 
@@ -528,9 +555,10 @@
         build = b;
         showBuild(b);
         if (b.goodGeneration && b.goodGeneration !== launchedGeneration) {
+          const place = first ? null : placeInContent();
           fillScos();
           if (!first) lmsNote("the course was rebuilt: relaunching");
-          launch();
+          launch(place);
         }
       }
     } catch (e) {

@@ -1,4 +1,5 @@
-/* scorm-builder course UI: navigation, table of contents, progress, resume, quizzes, reveals.
+/* scorm-builder course UI: navigation, contents drawer, progress, resume, completion, quizzes,
+ * note pop-ups, reveals.
  *
  * Reads the page's data- attributes and talks only to the tracker's facade
  * (window.scormBuilder.tracker, from scorm-runtime.js): it never calls the LMS itself. */
@@ -57,17 +58,34 @@
     var target = id ? document.getElementById(id) : null;
     return target ? target.closest("[data-unit]") : null;
   }
+  function unitOf(id) { return course.units.filter(function (u) { return u.id === id; })[0]; }
+  /* One measure everywhere: a unit is done once seen and, if it has a graded check, tried.
+   * A check below its pass mark shows its score: practice is never called "failed". */
+  function unitDone(id) {
+    var status = tracker.unitStatus(id);
+    return status === "completed" || status === "passed" || status === "failed";
+  }
+  function statusText(id) {
+    var status = tracker.unitStatus(id), unit = unitOf(id);
+    if (status === "failed") return fmt("status.score", { score: tracker.quiz(unit.quiz.id).best });
+    if (status === "passed") return T["status.passed"];
+    if (status === "completed") return T["status.completed"];
+    if (status === "in-progress") return T["status.in-progress"];
+    return T["status.not-started"];
+  }
+  function doneCount() { return unitIds.filter(unitDone).length; }
   function updateStatus() {
     $$("[data-status-for]").forEach(function (span) {
-      span.textContent = T["status." + tracker.unitStatus(span.getAttribute("data-status-for"))];
+      span.textContent = statusText(span.getAttribute("data-status-for"));
     });
     var bar = $("[data-progress-bar]"), text = $("[data-progress-text]");
     if (SINGLE && bar && unitIds.length) {
-      var done = tracker.visitedCount();
+      var done = doneCount();
       $("[data-progress]").hidden = false;
       bar.value = Math.round((done / unitIds.length) * 100);
       text.textContent = fmt("progress.text", { done: done, total: unitIds.length });
     }
+    if (SINGLE) showCompletion();
   }
   function show(section, target, moveFocus) {
     if (section !== current) {
@@ -87,8 +105,12 @@
           : h1.textContent + " – " + baseTitle;
       }
       tracker.pageViewed(section.getAttribute("data-unit"));
+      closeContents(false);
       updateStatus();
-      if (moveFocus && (!target || target === section)) focusOn($("h1", section));
+      if (!target || target === section) {
+        window.scrollTo(0, 0);  // a new unit opens at its top, not where the last one was left
+        if (moveFocus) focusOn($("h1", section));
+      }
     }
     if (target && target !== section) {
       target.scrollIntoView();
@@ -105,6 +127,77 @@
   function go(id) {
     if (location.hash === "#" + id) route(true);
     else location.hash = id;
+  }
+
+  /* ------------------------------------------------------------------ contents drawer */
+  var tocToggle = $("[data-toc-toggle]");
+  function closeContents(moveFocus) {
+    if (!document.body.classList.contains("toc-open")) return;
+    document.body.classList.remove("toc-open");
+    tocToggle.setAttribute("aria-expanded", "false");
+    if (moveFocus) tocToggle.focus();
+  }
+  if (tocToggle) {
+    tocToggle.addEventListener("click", function () {
+      if (document.body.classList.contains("toc-open")) { closeContents(true); return; }
+      document.body.classList.add("toc-open");
+      tocToggle.setAttribute("aria-expanded", "true");
+      focusOn($('nav a[aria-current="page"]') || $("nav a"));
+    });
+    $("[data-toc-close]").addEventListener("click", function () { closeContents(true); });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") closeContents(true);
+    });
+    // A click beside the open drawer (on the dimmed page) closes it.
+    document.addEventListener("click", function (e) {
+      if (!e.target.closest("nav.toc, [data-toc-toggle]")) closeContents(false);
+    });
+    // A link chosen in the drawer closes it, even when it leads to the page on screen.
+    $$("nav a").forEach(function (a) {
+      a.addEventListener("click", function () { closeContents(false); });
+    });
+  }
+
+  /* ------------------------------------------------------------------ completion */
+  var completion = $("[data-completion]");
+  var assessmentUnit = unitOf(course.reporting.assessment);
+  var assessmentQuiz = assessmentUnit && assessmentUnit.quiz && assessmentUnit.quiz.maxPoints > 0
+    ? assessmentUnit.quiz : null;
+  /* Whether the course's completion rule is met (the rule the tracker reports to the LMS). */
+  function courseDone() {
+    var rule = assessmentQuiz ? course.reporting.status : "completed/incomplete";
+    if (rule === "completed/incomplete") return tracker.visitedCount() === unitIds.length;
+    var state = tracker.quiz(assessmentQuiz.id);
+    var passed = state.attempts > 0 && state.best >= tracker.passMark(assessmentQuiz);
+    if (rule === "passed/incomplete") return passed;
+    return passed || (state.attempts > 0 && tracker.attemptsLeft(assessmentQuiz) === 0);
+  }
+  /* The panel shows on the overview and on the last unit (after its check, if any). */
+  function showCompletion() {
+    if (!completion || !current) return;
+    var last = current.id === unitIds[unitIds.length - 1] ||
+      (assessmentUnit && current.id === assessmentUnit.id);
+    var visible = courseDone() && (current.id === "home" || last);
+    completion.hidden = !visible;
+    if (!visible) return;
+    // After the unit's check (or at its end); on the overview, after the resume box.
+    var anchor = current.id === "home" ? $("[data-resume]", current) || $("h1", current)
+      : $("form[data-quiz]", current);
+    if (anchor) anchor.parentNode.insertBefore(completion, anchor.nextSibling);
+    else current.appendChild(completion);
+    $("[data-completion-units]", completion).textContent =
+      fmt("completion.units", { done: doneCount(), total: unitIds.length });
+    var score = $("[data-completion-score]", completion);
+    score.hidden = !assessmentQuiz;
+    if (assessmentQuiz) {
+      score.textContent = fmt("completion.score", { score: tracker.quiz(assessmentQuiz.id).best,
+        pass: tracker.passMark(assessmentQuiz) });
+    }
+  }
+  if (completion) {
+    $("[data-completion-review]", completion).addEventListener("click", function () {
+      go(unitIds[0]);
+    });
   }
 
   if (SINGLE) {
@@ -263,7 +356,8 @@
       return { q: q, el: $('[data-question="' + q.id + '"]', form) };
     }).filter(function (i) { return i.el; });
     var submit = $("[data-submit]", form), retry = $("[data-retry]", form);
-    var result = $("[data-result]", form);
+    var result = $("[data-result]", form), confirm = $("[data-confirm]", form);
+    var isAssessment = !!assessmentQuiz && assessmentQuiz.id === quiz.id;
     var attemptStart = Date.now(), changedAt = {}, reviewing = false, typing = null;
 
     items.forEach(function (i) {
@@ -282,6 +376,7 @@
     form.addEventListener("change", function (e) {
       var item = itemOf(e.target);
       if (item && !reviewing) save(item);
+      if (item && confirm) confirm.hidden = true;  // its count of blank questions is out of date
     });
     form.addEventListener("input", function (e) {
       var item = itemOf(e.target);
@@ -290,9 +385,41 @@
       clearTimeout(typing);
       typing = setTimeout(function () { save(item); }, 700);
     });
+    // Enter in a field never submits a graded quiz: only its button does.
+    form.addEventListener("keydown", function (e) {
+      if (graded && e.key === "Enter" && e.target.tagName === "INPUT") e.preventDefault();
+    });
+    /* Before a graded submission with questions left blank: say how many, ask to confirm. */
+    function unanswered() {
+      return items.filter(function (i) {
+        return i.q.points > 0 && !hasAnswer(getResponse(i));
+      });
+    }
+    if (confirm) {
+      $("[data-confirm-yes]", confirm).addEventListener("click", function () {
+        confirm.hidden = true;
+        submitQuiz();
+      });
+      $("[data-confirm-no]", confirm).addEventListener("click", function () {
+        confirm.hidden = true;
+        var blank = unanswered()[0];
+        if (blank) focusOn($("input, select, textarea", blank.el));
+      });
+    }
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (reviewing) return;
+      var blank = graded ? unanswered().length : 0;
+      if (blank && confirm) {
+        var total = items.filter(function (i) { return i.q.points > 0; }).length;
+        $("[data-confirm-text]", confirm).textContent = fmt("unanswered", { n: blank, total: total });
+        confirm.hidden = false;
+        focusOn($("[data-confirm-text]", confirm));
+        return;
+      }
+      submitQuiz();
+    });
+    function submitQuiz() {
       clearTimeout(typing);
       var now = Date.now();
       var results = items.map(function (i) {
@@ -311,8 +438,8 @@
       }
       tracker.quizSubmitted(quiz.id, results, score());
       review(true);
-      afterChange();
-    });
+      afterChange();  // the completion panel, if this made the course complete, follows the quiz
+    }
     if (retry) {
       retry.addEventListener("click", function () {
         tracker.quizReopened(quiz.id);
@@ -370,6 +497,10 @@
         if (q.points === 0) { showExamples(); return; }
         box.classList.add(ok ? "is-correct" : "is-incorrect");
         var verdict = ok ? T.correct : T.incorrect;
+        var mark = el("p", "verdict " + (ok ? "verdict-ok" : "verdict-bad"),
+          (ok ? "✓ " : "✗ ") + verdict);
+        var legend = $("legend, .prompt", box);
+        if (legend) legend.parentNode.insertBefore(mark, legend.nextSibling);
         var authored = $('[data-fb="' + (ok ? "correct" : "incorrect") + '"]', box);
         if (authored) authored.hidden = false;
         else $("[data-feedback]", box).appendChild(el("p", "fb-status", verdict + "."));
@@ -407,14 +538,18 @@
         var link = el("a", "", fmt("question", { n: n, total: gradedCount }));
         link.href = "#" + box.id;
         li.appendChild(link);
+        li.insertBefore(document.createTextNode(ok ? "✓ " : "✗ "), link);
         li.appendChild(document.createTextNode(": " + verdict));
         list.appendChild(li);
       });
-      var summary = fmt("result.score", { score: percent }) + " " +
-        fmt(passed ? "result.passed" : "result.failed", { pass: mark });
+      // A practice check gives its score; only the assessment says whether it was passed.
+      var summary = fmt("result.score", { score: percent });
+      if (isAssessment || passed) {
+        summary += " " + fmt(passed ? "result.passed" : "result.failed", { pass: mark });
+      }
       var canRetry = left > 0 && percent < 100;
       if (canRetry && left !== Infinity) summary += " " + fmt("attempts.left", { n: left });
-      if (!canRetry && !passed) summary += " " + T["attempts.none"];
+      if (!canRetry && !passed && isAssessment) summary += " " + T["attempts.none"];
       $("[data-result-summary]", result).textContent = summary;
       result.hidden = false;
       submit.hidden = true;
@@ -456,6 +591,58 @@
     openReveals();
     updateStatus();
   }
+
+  /* ------------------------------------------------------------------ notes */
+  /* A note marker opens the note right there (a disclosure: keyboard and screen readers
+   * follow it in reading order); the list of notes stays, and the note jumped to is marked. */
+  function setupNote(link) {
+    var id = link.getAttribute("href").slice(1), item = document.getElementById(id);
+    if (!item) return;
+    var popId = "pop-" + id, pop = null;
+    link.setAttribute("aria-expanded", "false");
+    link.setAttribute("aria-controls", popId);
+    function close(moveFocus) {
+      if (!pop) return;
+      pop.parentNode.removeChild(pop);
+      pop = null;
+      link.setAttribute("aria-expanded", "false");
+      if (moveFocus) link.focus();
+    }
+    link.addEventListener("click", function (e) {
+      e.preventDefault();
+      if (pop) { close(true); return; }
+      var n = link.textContent.replace(/[^0-9]/g, "");
+      pop = el("span", "note-pop");
+      pop.id = popId;
+      pop.setAttribute("role", "group");
+      pop.setAttribute("aria-label", fmt("note", { n: n }));
+      pop.appendChild(el("span", "note-pop-label", fmt("note", { n: n })));
+      var body = el("span", "note-pop-text");
+      var source = $("p", item) || item;
+      Array.prototype.forEach.call(source.childNodes, function (child) {
+        if (child.nodeType === 1 && child.classList.contains("footnote-backref")) return;
+        body.appendChild(child.cloneNode(true));
+      });
+      pop.appendChild(body);
+      var actions = el("span", "note-pop-actions");
+      var closeButton = el("button", "", T["note.close"]);
+      closeButton.type = "button";
+      closeButton.addEventListener("click", function () { close(true); });
+      var all = el("a", "", T["note.open"]);
+      all.href = "#" + id;
+      actions.appendChild(closeButton);
+      actions.appendChild(all);
+      pop.appendChild(actions);
+      pop.addEventListener("keydown", function (ev) {
+        if (ev.key === "Escape") { ev.stopPropagation(); close(true); }
+      });
+      var sup = link.closest("sup") || link;
+      sup.parentNode.insertBefore(pop, sup.nextSibling);
+      link.setAttribute("aria-expanded", "true");
+      closeButton.focus();
+    });
+  }
+  $$(".footnote-ref a[href^='#']").forEach(setupNote);
 
   $$("form[data-quiz]").forEach(setupQuiz);
   afterChange();

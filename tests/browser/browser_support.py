@@ -433,8 +433,11 @@ class Lms:
         return self.history()
 
     def go_to(self, unit_id: str) -> None:
-        """Open a unit from the table of contents (single mode)."""
-        self.frame.locator(f'nav a[data-nav="{unit_id}"]').click()
+        """Open a unit from the table of contents (single mode), opening the drawer if need be."""
+        link = self.frame.locator(f'nav a[data-nav="{unit_id}"]')
+        if not link.is_visible():
+            self.frame.locator("[data-toc-toggle]").click()
+        link.click()
         self.frame.locator(f"section#{unit_id}").wait_for()
 
     def result(self, quiz_id: str) -> str:
@@ -458,6 +461,23 @@ class Lms:
         allowed = (f"{self.server.base}/player/", f"{self.server.base}/lib/", *self.launched)
         outside = [u for u in self.rec.requests if not u.startswith(allowed)]
         assert outside == [], "every request stays inside the package"
+
+
+#: The rules every page is checked against.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def axe_violations(lms: Lms) -> list[str]:
+    """axe-core's violations on the page on screen, one line each."""
+    if not lms.frame.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated by the test harness, not loaded by the page: the package's CSP stays intact.
+        lms.frame.evaluate((NODE_MODULES / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
+    found = lms.frame.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | ')))",
+        AXE_TAGS,
+    )
+    return list(found)
 
 
 def record(page: Any, server: Server) -> Recorder:

@@ -5,27 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_support import FIXTURES, MODULE7, NODE_MODULES, Lms
+from browser_support import FIXTURES, MODULE7, Lms, axe_violations
 
 pytestmark = pytest.mark.browser
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 #: Runs before any script of every frame: collects Content-Security-Policy violations.
 CSP_WATCH = """document.addEventListener('securitypolicyviolation', e => {
   (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI); });"""
-
-
-def axe_violations(lms: Lms) -> list[str]:
-    """axe-core's violations on the page on screen, one line each."""
-    if not lms.frame.evaluate("typeof window.axe !== 'undefined'"):
-        # Evaluated by the test harness, not loaded by the page: the package's CSP stays intact.
-        lms.frame.evaluate((NODE_MODULES / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
-    found = lms.frame.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | ')))",
-        AXE_TAGS,
-    )
-    return list(found)
 
 
 def csp_violations(lms: Lms) -> list[str]:

@@ -46,12 +46,25 @@ def test_single_sco_pager_contents_progress_and_focus(lms: Lms, packages: Any) -
         lms.frame.locator('[data-status-for="practice"]').inner_text()
         == strings["status.not-started"]
     )
-    assert lms.frame.locator("progress").evaluate("p => p.value") == 67
+    # One measure: a unit counts once seen and, if it has a graded check, tried.
+    assert lms.frame.locator("progress").evaluate("p => p.value") == 33
     prev.click()
     lms.frame.locator("section#practice").wait_for()
     assert lms.frame.locator("[data-progress-text]").inner_text() == strings[
         "progress.text"
-    ].format(done=3, total=3)
+    ].format(done=1, total=3)
+    # A practice check below its pass mark shows the score, never "failed".
+    practice = next(u for u in lms.course_data()["units"] if u["id"] == "practice")["quiz"]
+    lms.answer_quiz(practice, correct=False)
+    assert lms.frame.locator('[data-status-for="practice"]').inner_text() == strings[
+        "status.score"
+    ].format(score=0)
+    assert lms.frame.locator("[data-progress-text]").inner_text() == strings[
+        "progress.text"
+    ].format(done=2, total=3)
+    result = lms.result(practice["id"])
+    assert strings["result.score"].format(score=0) in result
+    assert strings["result.failed"].replace("{pass}", "80") not in result
     # A link to another unit, in the unit's text, moves there like the contents do.
     lms.frame.locator("section#practice a", has_text="the reading").click()
     lms.frame.locator("section#reading").wait_for()

@@ -14,6 +14,7 @@ import pytest
 from browser_support import chromium, missing_browser, unavailable
 
 from builder.preview import Preview
+from tests.conftest import edit_text
 
 pytestmark = pytest.mark.browser
 
@@ -146,3 +147,57 @@ def test_a_course_error_shows_in_the_page_and_a_fix_reloads(sim_page):
     )
     frame = page.frame_locator("#content")
     frame.locator("text=Water safety again").first.wait_for(timeout=15000)
+
+
+def test_a_rebuild_keeps_the_unit_and_the_scroll_position(sim_page):
+    page, _, course = sim_page
+    page.wait_for_function(
+        "document.getElementById('log').textContent.includes('LMSInitialize(\"\") → \"true\"')"
+    )
+    # A long unit, so that there is something to scroll; then go to it and scroll down.
+    rules = course / "units" / "rules.md"
+    rules.write_text(rules.read_text() + "".join(f"\nParagraph {n}.\n" for n in range(150)))
+    page.wait_for_function(
+        "document.getElementById('log').textContent.includes('the course was rebuilt')"
+    )
+    content = page.frame_locator("#content")
+    content.locator("text=Paragraph 149").first.wait_for(state="attached", timeout=15000)
+    frame = page.frame(url=lambda url: "/content/" in url)
+    assert frame is not None
+    frame.evaluate("location.hash = 'rules'")
+    frame.wait_for_function("!document.getElementById('rules').hidden")
+    frame.evaluate("window.scrollTo(0, 900)")
+    frame.wait_for_function("window.scrollY > 800")
+    before = frame.evaluate("window.scrollY")
+    page.evaluate("document.getElementById('log').textContent = ''")
+
+    edit_text(course / "course.yaml", "Minimal course: water safety", "Water safety, edited")
+    page.wait_for_function(
+        "document.getElementById('log').textContent.includes('the course was rebuilt')"
+    )
+    content.locator("text=Water safety, edited").first.wait_for(state="attached", timeout=15000)
+    frame = page.frame(url=lambda url: "/content/" in url)
+    assert frame is not None
+    frame.wait_for_function("document.readyState === 'complete'")
+    frame.wait_for_function(f"Math.abs(window.scrollY - {before}) < 2", timeout=5000)
+    assert frame.evaluate("location.hash") == "#rules"
+    assert frame.evaluate("document.getElementById('home').hidden") is True
+    assert frame.evaluate("document.getElementById('rules').hidden") is False
+
+
+def test_relaunch_by_hand_starts_at_the_launch_page(sim_page):
+    page, _, _ = sim_page
+    page.wait_for_function(
+        "document.getElementById('log').textContent.includes('LMSInitialize(\"\") → \"true\"')"
+    )
+    frame = page.frame(url=lambda url: "/content/" in url)
+    assert frame is not None
+    frame.evaluate("location.hash = 'practice'")
+    page.click("#relaunch")
+    page.wait_for_function("document.getElementById('log').textContent.includes('launch 2')")
+    page.wait_for_function(
+        "document.getElementById('content').contentWindow.document.readyState === 'complete'"
+        " && document.getElementById('content').contentWindow.location.pathname !== 'blank'"
+    )
+    frame = page.frame(url=lambda url: "/content/" in url)
+    assert frame is not None and frame.evaluate("location.hash") == ""

@@ -18,8 +18,16 @@ def test_each_chart_opens_only_after_its_own_data_set_is_answered(lms: Lms, pack
     first, second = quiz["questions"][0], quiz["questions"][1]
     lms.go_to("session-7-5")
     lms.answer(first)
-    lms.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-submit]').click()
-    lms.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-result]').wait_for()
+    form = lms.frame.locator(f'form[data-quiz="{quiz["id"]}"]')
+    form.locator("[data-submit]").click()
+    # The other data sets are blank: the learner is asked first, with their number.
+    blank = len(quiz["questions"]) - 1
+    assert form.locator("[data-confirm-text]").inner_text() == lms.strings()["unanswered"].format(
+        n=blank, total=len(quiz["questions"])
+    )
+    assert form.locator("[data-result]").is_hidden()
+    form.locator("[data-confirm-yes]").click()
+    form.locator("[data-result]").wait_for()
 
     def is_open(qid: str) -> bool:
         return bool(

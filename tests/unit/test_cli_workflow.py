@@ -8,11 +8,14 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import FIXTURES, REPO, cli_command, run_cli
 
@@ -126,19 +129,32 @@ def test_help_stays_fast_by_importing_lazily():
         assert command in proc.stdout
 
 
-def test_preview_command_serves_until_interrupted(minimal_course):
+def preview_process(course: Path, tmp: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """A running `preview` (temporary folders in `tmp` if given) and its address.
+
+    The address line is awaited for 60 s at most: a preview that never starts fails the test.
+    """
+    env = unbuffered() | ({"TMPDIR": str(tmp)} if tmp is not None else {})
     proc = subprocess.Popen(
-        cli_command("preview", str(minimal_course), "--port", "0"),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=unbuffered(),
+        cli_command("preview", str(course), "--port", "0"),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline() if ready else ""
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    if not match:
+        proc.kill()
+        raise AssertionError(line + proc.communicate(timeout=30)[1])
+    return proc, match.group(0)
+
+
+def test_preview_command_serves_until_interrupted(minimal_course):
+    proc, url = preview_process(minimal_course)
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert match, line + proc.stderr.read()
-        with urllib.request.urlopen(match.group(0) + "__build", timeout=10) as res:
+        with urllib.request.urlopen(url + "__build", timeout=10) as res:
             info = json.load(res)
         assert info["ok"] is True
-        with urllib.request.urlopen(match.group(0), timeout=10) as res:
+        with urllib.request.urlopen(url, timeout=10) as res:
             assert b"LMS simulator" in res.read()
     finally:
         proc.send_signal(signal.SIGINT)
@@ -147,6 +163,51 @@ def test_preview_command_serves_until_interrupted(minimal_course):
     assert "build 1: ok" in err and "Traceback" not in err
 
 
-def test_preview_refuses_a_missing_folder(tmp_path):
-    proc = run_cli("preview", str(tmp_path / "nothing"), "--port", "0")
-    assert proc.returncode == 2 and "is not a folder" in proc.stderr
+@pytest.mark.parametrize("case", ["missing folder", "folder without course.yaml", "a file"])
+def test_a_course_that_is_not_there_exits_1_for_every_command(tmp_path, case):
+    course = tmp_path / "nothing"
+    if case == "folder without course.yaml":
+        course.mkdir()
+    elif case == "a file":
+        course.write_text("not a folder")
+    expected = f"{course}/course.yaml:1:1: error[E100]: course.yaml not found"
+    for command in (
+        ["build", "--out", str(tmp_path / "d")],
+        ["validate"],
+        ["preview", "--port", "0"],
+    ):
+        proc = run_cli(command[0], str(course), *command[1:])
+        assert proc.returncode == 1, (command, proc.stderr)
+        assert proc.stderr.splitlines()[0] == expected, command
+        assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_preview_stopped_by_a_signal_deletes_its_temporary_builds(minimal_course, tmp_path, signum):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc, url = preview_process(minimal_course, tmp)
+    try:
+        with urllib.request.urlopen(url + "__build", timeout=10) as res:
+            assert json.load(res)["ok"] is True
+        [work] = list(tmp.iterdir())
+        assert work.name.startswith("scorm-builder-preview-") and any(work.rglob("index.html"))
+    finally:
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopping" in err and "Traceback" not in err
+    assert list(tmp.iterdir()) == []
+
+
+def test_preview_on_a_port_in_use_exits_2_and_leaves_nothing(minimal_course, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        proc = run_cli("preview", str(minimal_course), "--port", port, env={"TMPDIR": str(tmp)})
+    assert proc.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr and list(tmp.iterdir()) == []

@@ -32,7 +32,7 @@ def test_french_is_really_french():
     same = {k for k in EN if fr[k] == EN[k]}
     # Only words that are the same in both languages may stay.
     assert same <= {
-        "duration", "footnotes", "correct", "question",
+        "dir", "duration", "footnotes", "correct", "question",
         "facilitator.points", "facilitator.version", "facilitator.total",
     }, same  # fmt: skip
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import socket
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -140,3 +143,168 @@ def test_stop_removes_the_temporary_builds(tmp_path):
     assert folder is not None and (folder / "scorm12" / "index.html").is_file()
     preview.stop()
     assert not folder.exists()
+
+
+# --------------------------------------------------------------------------- failures and hosts
+
+
+def test_a_rebuild_that_raises_is_reported_and_the_watcher_lives_on(served, monkeypatch):
+    preview, course, builds = served
+    real_build = preview._build_into
+    calls = []
+
+    def failing_once(out):
+        calls.append(out)
+        if len(calls) == 1:
+            raise ValueError("a builder bug")
+        return real_build(out)
+
+    monkeypatch.setattr(preview, "_build_into", failing_once)
+    yaml_file = course / "course.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("Minimal course", "Crash course"))
+    info = wait_for_generation(preview, 1)
+    assert info["ok"] is False and info["goodGeneration"] == 1
+    [diag] = info["diagnostics"]
+    assert diag["code"] == "E900" and diag["path"] == "course"
+    assert "ValueError: a builder bug" in diag["message"]
+    assert builds[-1].ok is False
+    assert fetch(preview.url + "content/scorm12/index.html")[0] == 200  # the last good build
+    # The next save builds again: the watcher survived.
+    yaml_file.write_text(yaml_file.read_text().replace("Crash course", "Second course"))
+    info = wait_for_generation(preview, info["generation"])
+    assert info["ok"] is True and info["course"]["title"].startswith("Second course")
+
+
+def test_the_course_folder_replaced_while_watched_is_built_again(served, tmp_path):
+    preview, course, _ = served
+    backup = shutil.copytree(course, tmp_path / "backup")
+    shutil.rmtree(course)
+    info = wait_for_generation(preview, 1)
+    assert info["ok"] is False and info["diagnostics"][0]["code"] == "E100"
+    edit = backup / "course.yaml"
+    edit.write_text(edit.read_text().replace("Minimal course", "Restored course"))
+    shutil.copytree(backup, course)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        info = build_info(preview)
+        if info["ok"]:
+            break
+        time.sleep(0.1)
+    assert info["ok"] is True and info["course"]["title"].startswith("Restored course")
+
+
+def raw_request(preview: Preview, path: str, host: str | None = "auto", extra_host: bool = False):
+    """Send a GET exactly as written, with the given Host header (None: none at all)."""
+    port = preview.server.server_port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    if host is not None:
+        conn.putheader("Host", f"127.0.0.1:{port}" if host == "auto" else host)
+    if extra_host:
+        conn.putheader("Host", "evil.example")
+    conn.endheaders()
+    res = conn.getresponse()
+    body = res.read()
+    conn.close()
+    return res.status, body
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/content/scorm12/%00", 400),
+        ("/%00", 400),
+        ("/content/scorm12/index.html%00.png", 400),
+        ("/content/%00/index.html", 400),
+        ("/__build%00", 400),
+        ("/content/scorm12/%ff%fe.html", 404),
+        ("/content/scorm12/" + "a" * 5000 + ".html", 404),
+        ("/content/scorm12/" + "a/" * 3000, 404),
+        ("/content/scorm12/..%5c..%5cetc%5cpasswd", 404),
+        ("/content/scorm12/index.html?q=%00", 200),
+        ("/content/scorm12/index.html#%00", 200),
+    ],
+)
+def test_odd_urls_get_a_plain_answer_and_print_nothing(served, capfd, path, status):
+    preview = served[0]
+    got, body = raw_request(preview, path)
+    assert got == status
+    assert b"root:" not in body
+    # The server keeps answering, and nothing was printed (no traceback).
+    assert raw_request(preview, "/__build")[0] == 200
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}", "[::1]:{port}",
+             "127.0.0.1", "localhost", "[::1]"],
+)  # fmt: skip
+def test_loopback_host_names_are_served(served, host):
+    preview = served[0]
+    port = preview.server.server_port
+    for path in ("/", "/__build", "/content/scorm12/index.html"):
+        assert raw_request(preview, path, host.format(port=port))[0] == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "127.0.0.1.evil.example:{port}",
+        "localhost.evil.example",
+        "localhost:{other}",
+        "127.0.0.2:{port}",
+        "0.0.0.0:{port}",
+        "[::ffff:127.0.0.1]:{port}",
+        "",
+        None,
+    ],
+)
+def test_other_host_names_are_refused_against_dns_rebinding(served, host):
+    preview = served[0]
+    port = preview.server.server_port
+    value = None if host is None else host.format(port=port, other=port + 1)
+    for path in (
+        "/",
+        "/__build",
+        "/content/scorm12/index.html",
+        "/content/scorm12/imsmanifest.xml",
+    ):
+        status, body = raw_request(preview, path, value)
+        assert status == 403
+        assert f"http://127.0.0.1:{port}/".encode() in body
+        assert b"minimal-course" not in body and b"<html" not in body
+
+
+def test_two_host_headers_are_refused(served):
+    preview = served[0]
+    assert raw_request(preview, "/__build", extra_host=True)[0] == 403
+
+
+def test_a_port_in_use_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            Preview(FIXTURES / "minimal", port=taken.getsockname()[1])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("HEAD", "/%00", 400), ("HEAD", "/__build", 200), ("POST", "/__build", 501),
+     ("PUT", "/content/scorm12/index.html", 501), ("GET", "not-a-path", 404)],
+)  # fmt: skip
+def test_other_methods_and_forms_print_nothing(served, capfd, method, path, status):
+    preview = served[0]
+    conn = http.client.HTTPConnection("127.0.0.1", preview.server.server_port, timeout=10)
+    conn.request(method, path)
+    res = conn.getresponse()
+    body = res.read()
+    conn.close()
+    assert res.status == status
+    assert b"minimal-course" not in body  # HEAD has no body; the others are refused
+    assert capfd.readouterr() == ("", "")
