@@ -1,430 +1,328 @@
-"""Results of earlier builds by content hash, kept so that a rebuild redoes only what changed.
+"""The build cache: bytes by key in `<out>/.cache/`, so that a rebuild redoes only what changed.
 
-The cache lives in `<out>/.cache/` (git-ignored by its own .gitignore, tagged as a cache folder):
-parsed YAML per source file, rendered Markdown per unit (per audience and packaging mode),
-finished pages and manifests (deflated, as the zip holds them); compiled templates are the
-builder's and kept per user (render.TemplateCode). Every key hashes everything its value depends
-on, and every file carries the fingerprint of the builder's code, templates and libraries, so a
-changed input or a new builder misses instead of reusing a stale value.
+Callers make each key with `key()` from everything the value depends on (content hashes); the
+first part of a key names its kind (parsed YAML, a unit's rendering, a page). The entries of
+one kind are kept in one file, `<kind>.pack`, rewritten whole when a build changed any of them
+(a file per entry costs more to create than a 1,000-session rebuild has to spend). Each entry
+carries the SHA-256 of the builder's code, its key and its payload, checked before the entry is
+used: a missing, damaged, truncated or foreign entry (or pack) is a miss, so deleting or
+corrupting the cache only costs a slower build, never a different output. Values are bytes or
+JSON (`get_json`): nothing read from here is unpickled, unmarshalled or executed.
 
-Each kind is kept in a few files (shards), so that a rebuild that changes a few values rewrites
-a few files. A file is read whole and checked (length and CRC-32 of its payload) before any of
-it is used: a damaged, truncated or foreign file counts as empty, so deleting or corrupting the
-cache only costs a slower build, never a different output. Values are stored one by one as
-bytes, so a build neither decodes nor re-encodes the ones it does not touch. Only `pipeline`
-uses this module.
+The cache writes only into a real folder of its own: `<out>/.cache` must be a folder (not a
+symlink) that the builder created and tagged (CACHEDIR.TAG), inside an output folder that is not
+a symlink either; files are opened without following symlinks, relative to that folder, so a
+link planted anywhere in the path cannot redirect a write. Anything else means building
+without a cache. Writes wait for `save`, which a build calls only once it has succeeded. Only
+`pipeline` uses this module; it knows nothing of what the bytes mean.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
-import marshal
+import json
 import os
-import pickle
+import re
+import stat
 import struct
 import sys
-import tempfile
+import time
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import astuple
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from builder.errors import Diagnostic
-from builder.markdown import Audience
-from builder.model import Course, Unit
-from builder.package import Deflated
-from builder.render import CachedUnit, Mode, Target, pack_unit, templates_dir, unpack_unit
-from builder.sources import SourceTree
-from builder.validate import charted_datasets
-
-#: Bump when what a cache file holds changes shape.
-FORMAT = 2
 CACHE_DIR = ".cache"
-_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# scorm-builder cache\n"
-_MAGIC = b"scorm-builder cache\n"
-_HEAD = struct.Struct("<QI")  # payload length, CRC-32 of the payload
-#: Exceptions a damaged or foreign pickle can raise while loading: all mean "no cache".
-_UNREADABLE = (
-    OSError,
-    EOFError,
-    pickle.UnpicklingError,
-    AttributeError,
-    ImportError,
-    IndexError,
-    KeyError,
-    TypeError,
-    ValueError,
-    MemoryError,
-    struct.error,
-)
+TAG_FILE = "CACHEDIR.TAG"
+#: The standard cache-folder signature (backup tools skip the folder), then our own line.
+TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# scorm-builder build cache\n"
+#: The first bytes of a pack file; bump the number when the format changes.
+MAGIC = b"scorm-builder cache 3\n"
+PACK_SUFFIX = ".pack"
+#: Each entry: key length, payload length, SHA-256 of (code, key, payload); then key, payload.
+_ENTRY = struct.Struct("<HI32s")
+#: A temporary file older than this (seconds) belongs to a build that was killed.
+STALE_SECONDS = 600
+_TMP_SUFFIX = ".scorm-builder.tmp"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_OPEN_DIR = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+#: Files earlier builder versions kept here, never read by this one (removed unread).
+_OLD_SUFFIXES = (".pickle", ".marshal")
+_KIND = re.compile(r"^[a-z0-9-]+$")
 
 
-@cache
-def code_fingerprint() -> bytes:
-    """The builder's code, templates, Python and library versions: a change misses everything."""
+def code_fingerprint(templates: Path) -> bytes:
+    """The builder's code, its templates, Python's and the libraries' versions."""
     digest = hashlib.sha256(sys.version.encode() + b"\0" + zlib.ZLIB_RUNTIME_VERSION.encode())
-    for name in ("markdown_it", "mdit_py_plugins", "jinja2", "markupsafe", "yaml"):
+    for name in ("markdown_it", "mdit_py_plugins", "jinja2", "markupsafe", "yaml", "pydantic"):
         digest.update(_library_fingerprint(name))
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
-    templates = templates_dir()
-    for path in sorted(templates.rglob("*.j2")):
-        name = path.relative_to(templates).as_posix()
-        digest.update(b"\0" + name.encode() + b"\0" + path.read_bytes())
+    own = sorted(Path(__file__).parent.glob("*.py"))
+    for path in [*own, *sorted(templates.rglob("*"))]:
+        if path.is_file():
+            digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.digest()
 
 
 def _library_fingerprint(name: str) -> bytes:
-    """A library's files as installed (size and time of its package's files, compiled ones
-    included), without importing it: a build that needs no YAML parsing never loads yaml."""
-    module = sys.modules.get(name)
-    origin = getattr(module, "__file__", None) if module else None
-    if origin is None:
-        spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec is not None else None
+    """A library's installed files by name, size and time, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    origin = spec.origin if spec is not None else None
     if origin is None:
         return f"\0{name}=?".encode()
-    folder = os.path.dirname(origin)
     parts = [name]
-    with contextlib.suppress(OSError):
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.is_file() and entry.name.endswith((".py", ".so", ".pyd")):
+    with contextlib.suppress(OSError), os.scandir(os.path.dirname(origin)) as listing:
+        for entry in sorted(listing, key=lambda e: e.name):
+            if entry.name.endswith((".py", ".so", ".pyd")) and entry.is_file():
                 st = entry.stat()
                 parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
     return "\0".join(parts).encode()
 
 
-class Store:
-    """Pickled values by key, in a few cache files (shards) so that a rebuild that changes a few
-    values rewrites a few files; each file is read lazily and checked as a whole."""
+def key(kind: str, *parts: bytes | str) -> str:
+    """An entry's key: `kind` (lower-case letters, digits, '-') and a SHA-256 of `parts`.
 
-    def __init__(self, folder: Path, name: str, shards: int = 1) -> None:
-        self.files = [folder / f"{name}-{i:x}.pickle" for i in range(shards)]
-        self._loaded: list[dict[str, bytes] | None] = [None] * shards
-        self._used: list[dict[str, bytes]] = [{} for _ in range(shards)]
-        self._changed = [False] * shards
+    Each part is length-prefixed, so no two different lists of parts give the same hash.
+    """
+    if not _KIND.match(kind):
+        raise ValueError(f"bad cache kind {kind!r}")
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little") + data)
+    return f"{kind}.{h.hexdigest()}"
 
-    def _shard(self, key: str) -> int:
-        return zlib.crc32(key.encode()) % len(self.files)
 
-    def _entries(self, shard: int) -> dict[str, bytes]:
-        loaded = self._loaded[shard]
-        if loaded is None:
-            loaded = self._loaded[shard] = _read(self.files[shard])
-        return loaded
+class NotOurs(Exception):
+    """`<out>/.cache` exists but is not a real folder the builder made."""
 
-    def holds_any(self) -> bool:
-        """Whether an earlier build stored anything here (reading does not count as use)."""
-        return any(self._entries(shard) for shard in range(len(self.files)))
 
-    def get_raw(self, key: str) -> bytes | None:
-        """The pickled value under `key`, if an earlier build stored one."""
-        shard = self._shard(key)
-        used = self._used[shard]
-        blob = used.get(key)
-        if blob is None:
-            blob = self._entries(shard).get(key)
-            if blob is not None:
-                used[key] = blob
-        return blob
+class Cache:
+    """The entries of one output folder's cache (use `Cache.open`).
 
-    def get(self, key: str) -> Any:
-        """The value under `key`, or None (never stored, or unreadable)."""
-        blob = self.get_raw(key)
-        if blob is None:
+    A kind's pack is read whole on first use. Writes wait in memory for `save`.
+    """
+
+    def __init__(self, out_dir: Path, folder_fd: int | None, code: bytes) -> None:
+        self._out_dir = out_dir
+        self._fd = folder_fd
+        self._code = code
+        self._packs: dict[str, dict[str, tuple[bytes, memoryview]]] = {}
+        # What this build used, by kind and key: (the payload's digest, if known; the payload).
+        self._used: dict[str, dict[str, tuple[bytes | None, bytes]]] = {}
+        self._changed: set[str] = set()
+
+    @classmethod
+    def open(cls, out_dir: Path, code: bytes) -> Cache | None:
+        """The cache of `out_dir` (empty if there is none yet); None if `<out>/.cache` exists
+        but is not a real folder of the builder's own, or the output folder is a symlink.
+
+        `code` is the builder's fingerprint (code_fingerprint): part of every entry's check.
+        """
+        try:
+            out_fd = os.open(out_dir, _OPEN_DIR)
+        except FileNotFoundError:
+            return cls(out_dir, None, code)
+        except OSError:
             return None
         try:
-            return pickle.loads(blob)
-        except _UNREADABLE:
-            shard = self._shard(key)
-            self._used[shard].pop(key, None)
-            self._changed[shard] = True
+            return cls(out_dir, _own_folder(out_fd, create=False), code)
+        except NotOurs:
+            return None
+        finally:
+            os.close(out_fd)
+
+    def get(self, name: str) -> bytes | None:
+        """The payload stored under `name` (from `key`), if there is a good one."""
+        kind = name.partition(".")[0]
+        used = self._used.setdefault(kind, {})
+        found = self._pack(kind).get(name)
+        if found is None:
+            return None
+        digest, payload = found
+        if digest != self._digest(name, payload):
+            return None
+        data = bytes(payload)
+        used[name] = (digest, data)
+        return data
+
+    def put(self, name: str, payload: bytes) -> None:
+        """Keep `payload` under `name`, written by `save`."""
+        kind = name.partition(".")[0]
+        self._used.setdefault(kind, {})[name] = (None, payload)
+        self._changed.add(kind)
+
+    def get_json(self, name: str) -> Any:
+        """The JSON value stored under `name`, or None (missing, damaged or not JSON)."""
+        payload = self.get(name)
+        if payload is None:
+            return None
+        try:
+            return json.loads(payload)
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError included
             return None
 
-    def put_raw(self, key: str, blob: bytes) -> None:
-        """Keep a pickled value for the next build."""
-        shard = self._shard(key)
-        if self._used[shard].get(key) != blob:
-            self._used[shard][key] = blob
-            self._changed[shard] = True
-
-    def get_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
-        """The pickled value under `key`; if there is none, `make()`'s, kept for the next build."""
-        blob = self.get_raw(key)
-        if blob is None:
-            blob = make()
-            self.put_raw(key, blob)
-        return blob
-
-    def put(self, key: str, value: Any) -> None:
-        """Keep a value for the next build."""
-        self.put_raw(key, pickle.dumps(value, protocol=5))
+    def put_json(self, name: str, value: Any) -> None:
+        """Keep `value` as JSON (it must hold only what JSON gives back as it was)."""
+        self.put(name, json.dumps(value, separators=(",", ":")).encode())
 
     def save(self) -> None:
-        """Write the values this build used (a store it did not use at all stays as it is)."""
-        if all(loaded is None for loaded in self._loaded) and not any(self._used):
+        """Write the pack of every kind whose entries this build changed, holding the entries
+        it used (older versions of what it made are dropped); delete what killed builds and
+        older builder versions left. A cache that cannot be written only slows later builds."""
+        try:
+            if self._fd is None:
+                self._out_dir.mkdir(parents=True, exist_ok=True)
+                out_fd = os.open(self._out_dir, _OPEN_DIR)
+                try:
+                    self._fd = _own_folder(out_fd, create=True)
+                finally:
+                    os.close(out_fd)
+        except (OSError, NotOurs):
             return
-        for shard, path in enumerate(self.files):
-            used = self._used[shard]
-            if self._loaded[shard] is None and not used:
-                if path.exists():
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+        for kind, used in self._used.items():
+            if kind in self._changed or used.keys() != self._pack(kind).keys():
+                self._write(kind + PACK_SUFFIX, used)
+        self._remove_leftovers()
+
+    def close(self) -> None:
+        """Let go of the folder (entries not saved are dropped)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _digest(self, name: str, payload: bytes | memoryview) -> bytes:
+        h = hashlib.sha256(self._code)
+        h.update(len(name).to_bytes(2, "little") + name.encode())
+        h.update(payload)
+        return h.digest()
+
+    def _pack(self, kind: str) -> dict[str, tuple[bytes, memoryview]]:
+        """The entries of a kind's pack as found (digests unchecked); empty if unreadable."""
+        pack = self._packs.get(kind)
+        if pack is None:
+            pack = self._packs[kind] = _parse(self._read(kind + PACK_SUFFIX))
+        return pack
+
+    def _read(self, name: str) -> bytes:
+        if self._fd is None:
+            return b""
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=self._fd)
+        except OSError:
+            return b""
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return b""
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read()
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
+
+    def _write(self, name: str, entries: dict[str, tuple[bytes | None, bytes]]) -> None:
+        tmp = f".{name}.{os.getpid()}{_TMP_SUFFIX}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _CLOEXEC
+        try:
+            fd = os.open(tmp, flags, 0o644, dir_fd=self._fd)
+            with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+                fh.write(MAGIC)
+                for entry, (digest, payload) in sorted(entries.items()):
+                    raw = entry.encode()
+                    digest = digest or self._digest(entry, payload)  # known for what was read
+                    fh.write(_ENTRY.pack(len(raw), len(payload), digest))
+                    fh.write(raw)
+                    fh.write(payload)
+            os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=self._fd)
+
+    def _names(self) -> list[str]:
+        try:
+            return os.listdir(self._fd) if self._fd is not None else []
+        except OSError:
+            return []
+
+    def _remove_leftovers(self) -> None:
+        """Delete stale temporary files (named by `_write`, untouched for STALE_SECONDS: their
+        build was killed) and files of older formats, all unread."""
+        now = time.time()
+        for name in self._names():
+            old = name.endswith(_OLD_SUFFIXES)
+            if not old and not (name.startswith(".") and name.endswith(_TMP_SUFFIX)):
                 continue
-            if self._changed[shard] or used.keys() != self._entries(shard).keys():
-                _write(path, used)
+            with contextlib.suppress(OSError):
+                st = os.stat(name, dir_fd=self._fd, follow_symlinks=False)
+                stale = now - st.st_mtime > STALE_SECONDS
+                if not stat.S_ISDIR(st.st_mode) and (old or stale):
+                    os.unlink(name, dir_fd=self._fd)
 
 
-def _read(path: Path) -> dict[str, bytes]:
-    """A cache file's entries; empty if it is missing, damaged or from another builder."""
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read()
-        if not raw.startswith(_MAGIC):
-            return {}
-        length, crc = _HEAD.unpack_from(raw, len(_MAGIC))
-        payload = memoryview(raw)[len(_MAGIC) + _HEAD.size :]
-        if len(payload) != length or zlib.crc32(payload) != crc:
-            return {}
-        header, entries = pickle.loads(payload)
-    except _UNREADABLE:
-        return {}
-    if header != (FORMAT, code_fingerprint()) or not isinstance(entries, dict):
-        return {}
-    if not all(type(k) is str and type(v) is bytes for k, v in entries.items()):
-        return {}
+def _parse(raw: bytes) -> dict[str, tuple[bytes, memoryview]]:
+    """A pack's entries by key: (the digest it claims, its payload); empty if not a pack, and
+    only the entries before any damage."""
+    entries: dict[str, tuple[bytes, memoryview]] = {}
+    if not raw.startswith(MAGIC):
+        return entries
+    view = memoryview(raw)
+    at = len(MAGIC)
+    while at + _ENTRY.size <= len(raw):
+        name_len, size, digest = _ENTRY.unpack_from(raw, at)
+        at += _ENTRY.size
+        end = at + name_len + size
+        if end > len(raw):
+            break
+        try:
+            name = raw[at : at + name_len].decode()
+        except UnicodeDecodeError:
+            break
+        entries[name] = (digest, view[at + name_len : end])
+        at = end
     return entries
 
 
-def _write(path: Path, entries: Mapping[str, bytes]) -> None:
-    """Write a cache file atomically; a cache that cannot be written only slows the next build."""
-    payload = pickle.dumps(((FORMAT, code_fingerprint()), dict(entries)), protocol=5)
+def _own_folder(out_fd: int, create: bool) -> int | None:
+    """A descriptor of `.cache` in the folder `out_fd`, if it is a real folder tagged as this
+    builder's cache; with `create`, made so if missing. None: missing (not `create`)."""
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(CACHE_DIR, 0o755, dir_fd=out_fd)
+            fd = os.open(CACHE_DIR, _OPEN_DIR, dir_fd=out_fd)
+            try:
+                _write_new(fd, ".gitignore", b"*\n")
+                _write_new(fd, TAG_FILE, TAG)
+            except OSError:
+                os.close(fd)
+                raise
+            return fd
     try:
-        folder = path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        if not (folder / "CACHEDIR.TAG").is_file():
-            (folder / ".gitignore").write_text("*\n", encoding="utf-8")
-            (folder / "CACHEDIR.TAG").write_bytes(_TAG)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + _HEAD.pack(len(payload), zlib.crc32(payload)))
-                fh.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        fd = os.open(CACHE_DIR, _OPEN_DIR, dir_fd=out_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a symlink, a file, or not ours to open
+        raise NotOurs(CACHE_DIR) from exc
+    if not stat.S_ISDIR(os.fstat(fd).st_mode) or not _is_tagged(fd):
+        os.close(fd)
+        raise NotOurs(CACHE_DIR)
+    return fd
+
+
+def _write_new(folder_fd: int, name: str, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    with os.fdopen(os.open(name, flags, 0o644, dir_fd=folder_fd), "wb") as fh:
+        fh.write(data)
+
+
+def _is_tagged(folder_fd: int) -> bool:
+    try:
+        fd = os.open(TAG_FILE, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=folder_fd)
     except OSError:
-        pass
-
-
-def digest(*parts: bytes | str) -> str:
-    """A key: the SHA-256 of `parts` (their repr, which no two different lists share)."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-class BuildCache:
-    """The stores of one output folder; only `pipeline` uses it."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.sources = Store(folder, "sources", 8)
-        self.courses = Store(folder, "courses")
-        self._stores: dict[str, Store] = {}
-
-    def _store(self, name: str) -> Store:
-        if name not in self._stores:
-            self._stores[name] = Store(self.folder, name, 16)
-        return self._stores[name]
-
-    def units(self, audience: Audience, mode: Mode) -> Store:
-        """Rendered units of one audience and packaging mode."""
-        return self._store(f"units-{audience}-{mode}")
-
-    def pages(self, mode: Mode) -> Store:
-        """Deflated pages (and manifests) of one packaging mode."""
-        return self._store(f"pages-{mode}")
-
-    def save(self) -> None:
-        """Write every store that changed."""
-        for store in (self.sources, self.courses, *self._stores.values()):
-            store.save()
-        # What earlier builder versions kept here and this one never reads: their render
-        # cache, and compiled templates (now kept per user, render.TemplateCode).
-        for old in [*self.folder.glob("render-*.pickle"), *self.folder.glob("templates-*.pickle")]:
-            with contextlib.suppress(OSError):
-                old.unlink()
-
-
-def course_fingerprint(course: Course, course_dir: Path) -> bytes:
-    """What every unit's rendering depends on besides the unit itself."""
-    h = hashlib.sha256(code_fingerprint())
-    h.update(str(course_dir.resolve()).encode() + b"\0" + course.language.encode())
-    for unit in course.units:
-        h.update(f"\0{unit.file}\0{unit.id}".encode())
-    for dataset in course.datasets:
-        h.update(dataset.model_dump_json().encode())
-    # Links resolve against the files that exist (and where symlinks lead), not their content.
-    # (scandir: the entries' types come with the listing, no stat call per file.)
-    folders = [os.path.normpath(course_dir)]
-    cut = len(folders[0]) if folders[0].endswith("/") else len(folders[0]) + 1
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError:
-            h.update(f"\0{folder[cut:]}/?".encode())
-            continue
-        subfolders = []
-        for entry in entries:
-            path = entry.path
-            link = entry.is_symlink()
-            if not link and entry.is_dir(follow_symlinks=False):
-                subfolders.append(path)
-                continue
-            target = os.path.realpath(path) if link else ""
-            h.update(f"\0{path[cut:]}\0{target}".encode())
-            if entry.name.endswith(".vtt"):  # captions are checked while units render
-                with contextlib.suppress(OSError):
-                    h.update(hashlib.sha256(Path(path).read_bytes()).digest())
-        folders += reversed(subfolders)
-    return h.digest()
-
-
-class RenderCache:
-    """Rendered units by content hash (render.UnitCache), kept in a Store."""
-
-    def __init__(
-        self,
-        stores: BuildCache,
-        course: Course,
-        course_dir: Path,
-        file_digests: Mapping[str, bytes] | None = None,
-    ) -> None:
-        self.stores = stores
-        self.course_dir = course_dir
-        self.context = course_fingerprint(course, course_dir)
-        self.file_digests = file_digests or {}
-        self._keys: dict[tuple[str, str, str], str] = {}
-
-    def key(self, unit: Unit, audience: Audience, mode: Mode) -> str:
-        """The content hash of everything `unit`'s rendering depends on."""
-        known = self._keys.get((audience, mode, unit.id))
-        if known is None:
-            known = self._keys[(audience, mode, unit.id)] = self._key(unit, audience, mode)
-        return known
-
-    def _key(self, unit: Unit, audience: Audience, mode: Mode) -> str:
-        files = [unit.file, unit.quiz_file] if unit.quiz_file else [unit.file]
-        if all(f in self.file_digests for f in files):
-            # A unit (and its quiz) is made from these files' text alone: hashing what was read
-            # is cheaper than serialising the model, and as complete.
-            parts: list[bytes | str] = ["files", *(self.file_digests[f] for f in files)]
-        else:
-            parts = ["model", unit.model_dump_json()]
-            if unit.quiz_file:
-                try:
-                    parts.append((self.course_dir / unit.quiz_file).read_bytes())
-                except OSError:
-                    parts.append(b"\0unreadable")
-        return digest(
-            self.context,
-            audience,
-            mode,
-            unit.id,
-            unit.file,
-            unit.source,
-            unit.quiz_file or "",
-            unit.quiz_source or "",
-            *parts,
-        )
-
-    def get(self, unit: Unit, audience: Audience, mode: Mode) -> CachedUnit | None:
-        """The unit's earlier rendering, if nothing it depends on has changed."""
-        blob = self.stores.units(audience, mode).get_raw(self.key(unit, audience, mode))
-        return unpack_unit(blob) if blob is not None else None
-
-    def put(self, unit: Unit, audience: Audience, mode: Mode, value: CachedUnit) -> None:
-        """Remember a unit's rendering for the next build."""
-        self.put_raw(unit, audience, mode, pack_unit(value))
-
-    def put_raw(self, unit: Unit, audience: Audience, mode: Mode, blob: bytes) -> None:
-        """Remember a unit's rendering, already packed (render.pack_unit)."""
-        self.stores.units(audience, mode).put_raw(self.key(unit, audience, mode), blob)
-
-
-# --------------------------------------------------------------------------- entry formats
-# Plain data in marshal form: it loads several times faster than pickle.
-
-
-def _view(course: Course) -> Course:
-    """The course without its units' Markdown."""
-    units = tuple(u.model_copy(update={"body": ""}) for u in course.units)
-    return course.model_copy(update={"units": units})
-
-
-def course_entry(course: Course, warnings: list[Diagnostic]) -> bytes | None:
-    """A course and its warnings as the course cache keeps them, if JSON gives the course back
-    exactly (compared field by field)."""
-    try:
-        view = _view(course)
-        text = view.model_dump_json().encode()
-        if Course.model_validate_json(text) != view:
-            return None
-    except ValueError:  # text JSON cannot hold (lone surrogates), or a model that did not load
-        return None
-    charted = sorted(charted_datasets(u.body for u in course.units))
-    return marshal.dumps((text, charted, [astuple(w) for w in warnings]))
-
-
-def course_from(blob: bytes, scan: SourceTree) -> tuple[Course, Course, list[Diagnostic]] | None:
-    """The course a course cache entry holds, with the units' current bodies; that course
-    without them (as pages see it); and its warnings."""
-    try:
-        text, charted, rows = marshal.loads(blob)
-        units = []
-        view = Course.model_validate_json(text)
-        for unit in view.units:
-            source = scan.units.get(unit.file)
-            if source is None:
-                return None
-            units.append(unit.model_copy(update={"body": source.body}))
-        if charted_datasets(u.body for u in units) != set(charted):
-            return None  # the units chart other data sets: W303 may differ
-        course = view.model_copy(update={"units": tuple(units)})
-        return course, view, [Diagnostic(*row) for row in rows]
-    except (EOFError, ValueError, TypeError):
-        return None
-
-
-def pack_deflated(deflated: Deflated) -> bytes:
-    """A deflated file as a cache entry."""
-    return marshal.dumps((deflated.crc, deflated.size, deflated.stream))
-
-
-def unpack_deflated(blob: bytes) -> Deflated | None:
-    """The file `pack_deflated` packed, or None if `blob` is not one."""
-    try:
-        crc, size, stream = marshal.loads(blob)
-        return Deflated(crc, size, stream)
-    except (EOFError, ValueError, TypeError):
-        return None
-
-
-def pack_page(page: Mapping[Target, Deflated]) -> bytes:
-    """A page deflated for each target as a cache entry."""
-    return marshal.dumps({t: (d.crc, d.size, d.stream) for t, d in page.items()})
-
-
-def unpack_page(blob: bytes) -> dict[Target, Deflated] | None:
-    """The page `pack_page` packed, or None if `blob` is not one."""
-    try:
-        plain = marshal.loads(blob)
-        return {t: Deflated(crc, size, stream) for t, (crc, size, stream) in plain.items()}
-    except (EOFError, ValueError, TypeError, AttributeError):
-        return None
+        return False
+    with os.fdopen(fd, "rb") as fh:
+        # Earlier versions wrote a different comment line after the same signature.
+        return fh.read(len(TAG) + 64).startswith(TAG[: TAG.index(b"\n") + 1] + b"# scorm-builder")

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from builder.model import Course
+from builder.model import Course, Mode, Target
 from builder.package import METADATA12
-from builder.render import Mode, Target
 
 NS12 = {
     None: "http://www.imsproject.org/xsd/imscp_rootv1p1p2",

@@ -18,7 +18,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 
 UnitKind = Literal["presentation", "activity", "handout", "assessment"]
+#: How a course is packaged: one SCO for the whole course, or one SCO per unit.
+Mode = Literal["single", "multi"]
+#: The SCORM version a package is built for.
+Target = Literal["scorm12", "scorm2004"]
 ReportStatus = Literal["completed/incomplete", "passed/incomplete", "passed/failed"]
+#: How a multiple-response or matching question counts: only when fully right, or in part
+#: (each right option or pair earns its share; each wrong option takes one back), as Moodle does.
+Scoring = Literal["all-or-nothing", "partial"]
 
 
 class Strict(BaseModel):
@@ -119,6 +126,7 @@ class Quiz(Strict):
     intro: Text | None = None
     pass_mark: Percent | None = None
     attempts: Annotated[int, Field(ge=0, le=99)] = 0
+    scoring: Scoring = "all-or-nothing"
     questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
     @property
@@ -261,7 +269,7 @@ class CourseFile(Strict):
     introduction: Text | None = None
     credits: Credits
     reporting: Reporting = Reporting()
-    packaging: Literal["single", "multi"] = "single"
+    packaging: Mode = "single"
     theme: Theme | None = None
     units: Annotated[tuple[Id, ...], Field(min_length=1)]
 
@@ -278,7 +286,7 @@ class Course(Strict):
     introduction: str | None
     credits: Credits
     reporting: Reporting
-    packaging: Literal["single", "multi"]
+    packaging: Mode
     units: tuple[Unit, ...]
     datasets: tuple[DataSet, ...] = ()
     theme: Theme | None = None

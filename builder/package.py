@@ -4,14 +4,18 @@ Same entries and timestamp give the same bytes: explicit ZipInfo for every entry
 mode 0644, Unix creator), sorted names with imsmanifest.xml first. Media that is already
 compressed is stored, everything else deflated; large files are streamed, never held in memory.
 The zip is written beside its destination and renamed into place, so a failed build never leaves
-a partial file and never replaces a good one.
+a partial file and never replaces a good one; what a killed build leaves behind (a hidden
+temporary file) is removed by a later build (remove_stale_temp_files).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import stat
+import struct
 import tempfile
 import time
 import zipfile
@@ -35,6 +39,15 @@ STORED_SUFFIXES = frozenset(
     ).split()
 )
 _UNSAFE = re.compile(r"[&<>\"'`|:\\\x00-\x1f\x7f]")
+#: Temporary files are named `.<output name>.<8 random characters>.scorm-builder.tmp`.
+TEMP_SUFFIX = ".scorm-builder.tmp"
+#: Temporary files of this builder (earlier versions ended them in `.tmp` alone), by the name
+#: of the output they were becoming: a package, a guide or a question bank.
+_TEMP_NAME = re.compile(r"^\.[^/]+\.(zip|html|txt|xml)\.[a-z0-9_]{8}(\.scorm-builder)?\.tmp$")
+#: A temporary file untouched for this long (seconds) is not being written: its build was killed.
+#: (A file being written changes at every 1 MB written.)
+STALE_SECONDS = 600
+_DEFLATED_HEAD = struct.Struct("<IQ")
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,18 @@ class Deflated:
     crc: int
     size: int
     stream: bytes
+
+    def to_bytes(self) -> bytes:
+        """The file as one string of bytes (for the build cache)."""
+        return _DEFLATED_HEAD.pack(self.crc, self.size) + self.stream
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Deflated | None:
+        """What `to_bytes` gave, or None if `blob` is not that."""
+        if len(blob) < _DEFLATED_HEAD.size:
+            return None
+        crc, size = _DEFLATED_HEAD.unpack_from(blob)
+        return cls(crc, size, blob[_DEFLATED_HEAD.size :])
 
 
 def deflate(data: bytes) -> Deflated:
@@ -140,7 +165,7 @@ def _write_deflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: Deflat
 def atomic_file(out: Path) -> Iterator[BinaryIO]:
     """A file written beside `out` and renamed into place only if the block succeeds."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=TEMP_SUFFIX, dir=out.parent)
     tmp = Path(tmp_name)
     try:
         # A large buffer: a package of many small deflated pages is written in few calls.
@@ -185,3 +210,27 @@ def write_package(entries: Iterable[Entry], out: Path, timestamp: int) -> int:
                 with entry.source.open("rb") as src, zf.open(info, "w") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
     return out.stat().st_size
+
+
+def remove_stale_temp_files(folder: Path, now: float | None = None) -> list[str]:
+    """Delete the temporary files killed builds left in `folder`; the names deleted.
+
+    Only regular files named as this builder names them (TEMP_SUFFIX, or an earlier version's
+    `.tmp` after an output's name) and untouched for STALE_SECONDS: never anything else, never
+    what a build running right now is writing, never through a symlink.
+    """
+    removed: list[str] = []
+    now = time.time() if now is None else now
+    try:
+        listing = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in listing:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_SECONDS:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)

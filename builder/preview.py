@@ -32,9 +32,9 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from builder.errors import BuildFailed, Diagnostic
-from builder.package import MANIFEST, entry_name_problem
-from builder.pipeline import SCORM_TARGETS, load_course, package_entries
-from builder.render import Mode, render_units
+from builder.model import Mode
+from builder.package import MANIFEST
+from builder.pipeline import SCORM_TARGETS, BuildSettings, build
 
 STATIC = Path(__file__).parent / "preview_static"
 #: Files of the simulator page, by URL.
@@ -211,34 +211,24 @@ class Preview:
     def _build_into(
         self, out: Path
     ) -> tuple[dict[str, dict[str, Any]], tuple[dict[str, str], list[Diagnostic]]]:
-        course, warnings = load_course(self.course_dir, self.display_root)
-        mode = self.mode or course.packaging
-        rendered = render_units(course, self.course_dir, "learner", mode)
+        # The same pipeline as `build`, each package written as a folder instead of a zip.
+        settings = BuildSettings(
+            course_dir=self.course_dir,
+            out_dir=out,
+            targets=SCORM_TARGETS,
+            mode=self.mode,
+            display_root=self.display_root,
+            cache=False,
+            unpacked=True,
+        )
+        result = build(settings)
+        course, warnings = result.course, result.warnings
         targets: dict[str, dict[str, Any]] = {}
-        for target in SCORM_TARGETS:
-            entries = package_entries(rendered, target, mode)
-            problems = [
-                Diagnostic("media", 1, 1, "E330", f"file name '{e.name}' {problem}")
-                for e in entries
-                if (problem := entry_name_problem(e.name))
-            ]
-            if problems:
-                raise BuildFailed(problems)
-            root = out / target
-            manifest = b""
-            for entry in entries:
-                path = root / entry.name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if entry.data is not None:
-                    path.write_bytes(entry.data)
-                    if entry.name == MANIFEST:
-                        manifest = entry.data
-                elif entry.source is not None:
-                    shutil.copyfile(entry.source, path)
-            targets[target] = {
-                "base": f"/content/{target}/",
-                "version": "1.2" if target == "scorm12" else "2004",
-                "scos": launchable_scos(manifest),
+        for written in result.outputs:
+            targets[written.target] = {
+                "base": f"/content/{written.target}/",
+                "version": "1.2" if written.target == "scorm12" else "2004",
+                "scos": launchable_scos((written.path / MANIFEST).read_bytes()),
             }
         info = {"id": course.id, "title": course.title, "language": course.language}
         return targets, (info, warnings)

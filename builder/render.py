@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
-import hashlib
 import json
-import marshal
-import os
-import pickle
 import posixpath
-import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from jinja2 import (
-    Environment,
-    FileSystemBytecodeCache,
-    FileSystemLoader,
-    StrictUndefined,
-    pass_context,
-    select_autoescape,
-)
-from jinja2.bccache import Bucket
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -44,10 +30,9 @@ from builder.markdown import (
 )
 from builder.media import media_player
 from builder.model import Course, Quiz, Unit, response_id
+from builder.model import Mode as Mode  # re-exported for older imports: both live in the model
+from builder.model import Target as Target
 from builder.suspend import fill_in_max_length
-
-Target = Literal["scorm12", "scorm2004"]
-Mode = Literal["single", "multi"]
 
 #: Where unit pages find shared files, relative to the package root.
 ASSET_DIR = "assets"
@@ -105,43 +90,6 @@ class RenderedCourse:
     """What the Markdown has that looks unfinished (the build goes on; --strict stops it)."""
 
 
-def template_cache_dir() -> Path:
-    """Where compiled templates are kept for every build this user runs (like `__pycache__`)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):  # unset, or relative: which the XDG rules say to ignore
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "scorm-builder" / "templates"
-
-
-class TemplateCode(FileSystemBytecodeCache):
-    """Compiled templates kept between builds and courses, as Python keeps compiled modules.
-
-    Templates are the builder's code, not a course's: compiling them cost a small course's
-    build more than rendering its pages (Module 7: 0.04 s of 0.3 s). Jinja checks each entry
-    against its template's source (and the Python version) and compiles again on any
-    difference; a damaged entry or a folder that cannot be written only means compiling again,
-    never a failed or different build.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory), "%s.jinja")
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        """Fill `bucket` with earlier compiled code, if there is good code for its source."""
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # a damaged entry: anything unpickling or unmarshalling may raise
-            bucket.reset()
-        if bucket.code is not None and not isinstance(bucket.code, types.CodeType):
-            bucket.reset()  # a damaged entry that unmarshals to something other than code
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        """Keep code this process compiled, if the folder can be written."""
-        with contextlib.suppress(OSError):
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            super().dump_bytecode(bucket)
-
-
 @cache
 def environment() -> Environment:
     """The one Jinja environment: autoescape on, undefined names are errors."""
@@ -155,7 +103,6 @@ def environment() -> Environment:
         # Templates are part of the builder, not of a course: checking each one's file for
         # changes on every include costs a stat per question on every page.
         auto_reload=False,
-        bytecode_cache=TemplateCode(template_cache_dir()),
     )
     env.filters["md_inline"] = md_inline
     env.globals["fill_in_limit"] = fill_in_max_length
@@ -453,7 +400,7 @@ CachedUnit = tuple[
 
 
 class UnitCache(Protocol):
-    """Rendered units by content hash (cache.RenderCache): render only asks and tells."""
+    """Rendered units by content hash (kept by the pipeline): render only asks and tells."""
 
     def get(self, unit: Unit, audience: Audience, mode: Mode) -> CachedUnit | None:
         """The unit's earlier rendering, if nothing it depends on has changed."""
@@ -504,61 +451,67 @@ def _unit_renderer(
     return render
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(RenderedMarkdown))
-
-
 def pack_unit(value: CachedUnit) -> bytes:
-    """A unit's rendering as bytes (for the cache, or from a second process)."""
+    """A unit's rendering as JSON (for the build cache); `unpack_unit` reads it back."""
     rendered, quiz_diags, links, media, quiz_html = value
-    try:
-        fields = tuple(
-            [dataclasses.astuple(d) for d in rendered.diagnostics]
-            if name == "diagnostics"
-            else getattr(rendered, name)
-            for name in _FIELDS
-        )
-        plain = {rel: (m.path, os.fspath(m.source)) for rel, m in media.items()}
-        # marshal, not pickle: all plain data, and it loads twice as fast.
-        return b"M" + marshal.dumps(
-            (_FIELDS, fields, [dataclasses.astuple(d) for d in quiz_diags], links, plain, quiz_html)
-        )
-    except ValueError:  # something marshal cannot hold (a new kind of field)
-        return b"P" + pickle.dumps(value, protocol=5)
-
-
-#: What unpacking damaged or foreign bytes can raise: all mean "not usable".
-_UNUSABLE = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(RenderedMarkdown):
+        item = getattr(rendered, f.name)
+        if f.name == "diagnostics":
+            item = [dataclasses.astuple(d) for d in item]
+        elif isinstance(item, set | frozenset):
+            item = sorted(item)
+        fields[f.name] = item
+    plain = {
+        "rendered": fields,
+        "quiz_diagnostics": [dataclasses.astuple(d) for d in quiz_diags],
+        "links": links,
+        "media": {rel: [m.path, str(m.source)] for rel, m in media.items()},
+        "quiz_html": quiz_html,
+    }
+    return json.dumps(plain, separators=(",", ":")).encode()
 
 
 def unpack_unit(blob: bytes) -> CachedUnit | None:
-    """The rendering `pack_unit` packed, or None if `blob` is not one."""
+    """The rendering `pack_unit` packed, or None if `blob` is not one.
+
+    JSON gives lists for tuples and sets: each field takes back the type of its default
+    (tests/unit/test_cache.py round-trips a rendering with every field filled in).
+    """
     try:
-        if blob[:1] == b"P":
-            value = pickle.loads(blob[1:])
-            return value if isinstance(value[0], RenderedMarkdown) else None
-        if blob[:1] != b"M":
+        plain = json.loads(blob)
+        fields = plain["rendered"]
+        kw: dict[str, Any] = {}
+        for f in dataclasses.fields(RenderedMarkdown):
+            item = fields[f.name]
+            empty = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+            if f.name == "diagnostics":
+                item = [Diagnostic(*d) for d in item]
+            elif isinstance(empty, set):
+                item = set(item)
+            elif isinstance(empty, list):
+                item = [tuple(x) if isinstance(x, list) else x for x in item]
+            kw[f.name] = item
+        if len(fields) != len(kw):
             return None
-        names, fields, quiz_diags, links, plain, quiz_html = marshal.loads(blob[1:])
-        if tuple(names) != _FIELDS:
-            return None
-        kw = dict(zip(names, fields, strict=True))
-        kw["diagnostics"] = [Diagnostic(*d) for d in kw["diagnostics"]]
-        media = {rel: MediaFile(path, Path(source)) for rel, (path, source) in plain.items()}
+        media = {
+            rel: MediaFile(path, Path(source)) for rel, (path, source) in plain["media"].items()
+        }
         return (
             RenderedMarkdown(**kw),
-            [Diagnostic(*d) for d in quiz_diags],
-            links,
+            [Diagnostic(*d) for d in plain["quiz_diagnostics"]],
+            [(href, line) for href, line in plain["links"]],
             media,
-            quiz_html,
+            dict(plain["quiz_html"]),
         )
-    except (*_UNUSABLE, pickle.UnpicklingError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
 def render_unit_set(
     course: Course, root: Path, audience: Audience, mode: Mode, units: Iterable[Unit]
 ) -> dict[str, CachedUnit]:
-    """Render some units of a course (a share of `render_units`, e.g. for a second process)."""
+    """Render some units of a course, each on its own (a share of `render_units`' work)."""
     render = _unit_renderer(course, root, audience, mode)
     return {unit.id: render(unit) for unit in units}
 
@@ -569,12 +522,10 @@ def render_units(
     audience: Audience,
     mode: Mode,
     cache: UnitCache | None = None,
-    done: Mapping[str, CachedUnit] | None = None,
 ) -> RenderedCourse:
     """Render every unit's Markdown once; raise BuildFailed with every Markdown problem.
 
-    Units in `done` (rendered by `render_unit_set`, for the same course, audience and mode)
-    and units `cache` knows are not rendered again.
+    Units `cache` knows are not rendered again.
     """
     out = RenderedCourse(course=course, root=root, audience=audience)
     diags: list[Diagnostic] = []
@@ -582,9 +533,7 @@ def render_units(
     by_file = _files_of(course)
     render: Callable[[Unit], CachedUnit] | None = None
     for unit in course.units:
-        hit = done.get(unit.id) if done is not None else None
-        if hit is None and cache is not None:
-            hit = cache.get(unit, audience, mode)
+        hit = cache.get(unit, audience, mode) if cache is not None else None
         if hit is None:
             render = render or _unit_renderer(course, root, audience, mode)
             hit = render(unit)
@@ -667,6 +616,7 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
         "id": quiz.id,
         "passMark": quiz.pass_mark,
         "attempts": quiz.attempts,
+        "scoring": quiz.scoring,
         "maxPoints": quiz.max_points,
         "questions": questions,
     }
@@ -710,9 +660,6 @@ def _page(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-#: Stands for the course data while a page is rendered once for several targets; a noncharacter,
-#: and a page is only split at it if it occurs exactly once.
-_DATA_SLOT = "\ufdd0scorm-builder:course-data\ufdd0"
 PAGE_TEMPLATE = "course.html.j2"
 
 
@@ -727,30 +674,18 @@ class PageSpec:
 class PageContext:
     """What the pages of one rendering are made from, prepared once for every page and target.
 
-    A page differs between the SCORM targets only in its course data (a JSON block), so it is
-    rendered once and the block filled in per target. Pages are given the units without their
-    Markdown source (templates show rendered HTML), and a one-unit page only that unit's HTML,
-    so that `fingerprint` covers everything a page can show.
+    Pages are given the units without their Markdown source (`view`: templates show rendered
+    HTML), and a one-unit page only that unit's HTML, so what a page shows is the course without
+    its Markdown plus the renderings of the units on it (what the pipeline's page keys hash).
     """
 
-    def __init__(
-        self,
-        rendered: RenderedCourse,
-        mode: Mode,
-        course_key: bytes | None = None,
-        view: Course | None = None,
-    ) -> None:
+    def __init__(self, rendered: RenderedCourse, mode: Mode) -> None:
         self.rendered = rendered
         self.mode = mode
         course = rendered.course
         self.course = course
-        # `view`, if given, must be this course without its Markdown (as the cache keeps it).
-        self.view = (
-            view
-            if view is not None
-            else course.model_copy(
-                update={"units": tuple(u.model_copy(update={"body": ""}) for u in course.units)}
-            )
+        self.view = course.model_copy(
+            update={"units": tuple(u.model_copy(update={"body": ""}) for u in course.units)}
         )
         self.common = {
             "course": self.view,
@@ -764,10 +699,6 @@ class PageContext:
             # Computed once: a template that maps course.units on every page is O(units²).
             "unit_ids": [u.id for u in course.units],
         }
-        # A hash of what the course was made from stands for the course itself, if given.
-        self._meta: bytes | None = course_key
-        # Whether filling in the data gave the same bytes as rendering with it, by kind of page.
-        self._slot_ok: dict[bool, bool] = {}
 
     def specs(self) -> list[PageSpec]:
         """Every page, in package order: index.html first, then one page per unit (multi)."""
@@ -800,89 +731,16 @@ class PageContext:
             value = course_data(course, target, mode, spec.unit)
         return str(json_script(value))
 
-    def render(self, spec: PageSpec, targets: Sequence[Target]) -> dict[Target, bytes]:
-        """The page's bytes for each target."""
-        context = self._context(spec)
-        # One page (single mode): checking the short way would cost what it saves.
-        if len(targets) > 1 and self.mode == "multi":
-            html = _page(PAGE_TEMPLATE, data=Markup(_DATA_SLOT), **context)
-            if html.count(_DATA_SLOT) == 1:
-                before, _, after = html.partition(_DATA_SLOT)
-                pages = {t: (before + self._data(spec, t) + after).encode() for t in targets}
-                kind = spec.unit is None
-                if kind not in self._slot_ok:
-                    # Once per kind of page, the long way too: a template that did more with the
-                    # data than print it would make the two differ, and the short way is dropped.
-                    last = targets[-1]
-                    full = _page(PAGE_TEMPLATE, data=Markup(self._data(spec, last)), **context)
-                    self._slot_ok[kind] = full.encode() == pages[last]
-                if self._slot_ok[kind]:
-                    return pages
-        return {
-            t: _page(PAGE_TEMPLATE, data=Markup(self._data(spec, t)), **context).encode()
-            for t in targets
-        }
-
-    def meta_fingerprint(self) -> bytes:
-        """A hash of the course as pages see it: every field but the units' Markdown."""
-        if self._meta is None:
-            self._meta = hashlib.sha256(self.view.model_dump_json().encode()).digest()
-        return self._meta
-
-    def fingerprint(self, spec: PageSpec, unit_keys: Mapping[str, str] | None = None) -> bytes:
-        """A hash of everything the page depends on besides the builder's code and templates.
-
-        `unit_keys`: for units whose rendering is known to be a function of a key (the render
-        cache's), that key stands for the rendering (cheaper than hashing what it holds).
-        """
-        h = hashlib.sha256(self.meta_fingerprint())
-        h.update(f"\0{self.mode}\0{spec.path}\0".encode())
-        units = self.rendered.units
-        keys = unit_keys or {}
-
-        def unit(uid: str) -> bytes:
-            key = keys.get(uid)
-            if key:
-                return b"key:" + key.encode()
-            quiz = sorted(self.rendered.quiz_html.get(uid, {}).items())
-            return rendered_fingerprint(units[uid]) + repr(quiz).encode()
-
-        if self.mode == "single":
-            h.update(rendered_fingerprint(self.rendered.intro))
-            for u in self.course.units:
-                h.update(unit(u.id))
-        elif spec.unit is None:
-            h.update(rendered_fingerprint(self.rendered.intro))
-        else:
-            h.update(unit(spec.unit.id))
-        return h.digest()
-
-
-def rendered_fingerprint(rendered: RenderedMarkdown | None) -> bytes:
-    """A hash of every field of a rendered Markdown text (sets and dicts in sorted order)."""
-    if rendered is None:
-        return hashlib.sha256(b"none").digest()
-    h = hashlib.sha256(rendered.html.encode())
-    rest = []
-    for f in dataclasses.fields(rendered):
-        if f.name == "html":
-            continue
-        value = getattr(rendered, f.name)
-        if isinstance(value, set | frozenset):
-            value = sorted(value, key=repr)
-        elif isinstance(value, dict):
-            value = sorted(value.items(), key=repr)
-        rest.append((f.name, value))
-    h.update(repr(rest).encode())
-    return h.digest()
+    def render(self, spec: PageSpec, target: Target) -> bytes:
+        """The page's bytes for one SCORM target."""
+        data = Markup(self._data(spec, target))
+        return _page(PAGE_TEMPLATE, data=data, **self._context(spec)).encode()
 
 
 def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[RenderedPage]:
     """Every HTML page of one package."""
     context = PageContext(rendered, mode)
-    return [
-        RenderedPage(spec.path, context.render(spec, (target,))[target]) for spec in context.specs()
-    ]
+    return [RenderedPage(spec.path, context.render(spec, target)) for spec in context.specs()]
 
 
 def static_files() -> list[MediaFile]:

@@ -11,7 +11,7 @@ import codecs
 import dataclasses
 import errno
 import hashlib
-import marshal
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -416,7 +416,7 @@ def parse_yaml(
 
 
 class ParseCache(Protocol):
-    """Stored bytes by key (cache.Store): a rebuild parses only the files that changed."""
+    """Stored bytes by key (the build cache): a rebuild parses only the files that changed."""
 
     def get_raw(self, key: str) -> bytes | None:
         """The bytes stored under `key`, or None."""
@@ -429,15 +429,16 @@ Parsed = tuple[Any, Mapping[Loc, tuple[int, int]], list[Diagnostic]]
 
 
 class _PackedPositions(Mapping[Loc, tuple[int, int]]):
-    """A position map kept marshalled until a diagnostic needs it (most files never have one)."""
+    """A position map kept as JSON text until a diagnostic needs it (most files never do)."""
 
-    def __init__(self, blob: bytes) -> None:
-        self._blob = blob
+    def __init__(self, text: str) -> None:
+        self._text = text
         self._map: dict[Loc, tuple[int, int]] | None = None
 
     def _positions(self) -> dict[Loc, tuple[int, int]]:
         if self._map is None:
-            self._map = marshal.loads(self._blob)
+            rows = json.loads(self._text)
+            self._map = {tuple(loc): (line, col) for loc, line, col in rows}
         return self._map
 
     def __getitem__(self, loc: Loc) -> tuple[int, int]:
@@ -467,21 +468,28 @@ def _parse_cached(
             return hit
     result = parse_yaml(text, display, line_offset)
     data, positions, diags = result
+    # JSON, kept only if it gives the data back as parsed (not, say, a mapping with number keys);
+    # the positions as a JSON text of their own, decoded only if a diagnostic needs them.
+    rows = [dataclasses.astuple(d) for d in diags]
+    places = [[list(loc), line, col] for loc, (line, col) in positions.items()]
     try:
-        # marshal, not pickle: plain data loads several times faster, and YAML gives nothing else.
-        rows = [dataclasses.astuple(d) for d in diags]
-        packed = marshal.dumps((data, marshal.dumps(dict(positions)), rows))
-    except ValueError:
+        places_text = json.dumps(places, separators=(",", ":"))
+        packed = json.dumps([data, places_text, rows], separators=(",", ":"))
+        if json.loads(packed)[0] != data:
+            return result
+    except ValueError:  # NaN, or text JSON cannot hold
         return result
-    cache.put_raw(key, packed)
+    cache.put_raw(key, packed.encode())
     return result
 
 
 def _unpack(blob: bytes) -> Parsed | None:
     try:
-        data, positions, diags = marshal.loads(blob)
+        data, positions, diags = json.loads(blob)
+        if not isinstance(positions, str):
+            return None
         return data, _PackedPositions(positions), [Diagnostic(*d) for d in diags]
-    except (EOFError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return None
 
 

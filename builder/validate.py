@@ -12,6 +12,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
+from builder.itemcheck import check_items
 from builder.markdown import distributor_warning, meant_for_the_distributor
 from builder.model import (
     QUESTION_TYPES,
@@ -497,6 +498,11 @@ def validate_course(
             questions.setdefault(q.id, q)
         quizzes[rel] = quiz
         quiz_sources[rel] = src
+
+    diags += check_items(
+        [(quiz, quiz_sources[rel]) for rel, quiz in quizzes.items()],
+        cfile.language if cfile else "en",
+    )
 
     datasets: list[DataSet] = []
     dataset_ids: dict[str, str] = {}

@@ -113,7 +113,8 @@ def minimal_course(tmp_path: Path) -> Path:
 def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Point XDG_CACHE_HOME at a fresh folder for the whole session, then restore it.
 
-    Builds keep compiled templates in $XDG_CACHE_HOME/scorm-builder/: tests must neither fill
+    Builds keep nothing per user (earlier versions kept compiled templates in
+    $XDG_CACHE_HOME/scorm-builder/); should one ever write there, tests must neither fill
     the user's real cache nor depend on what an earlier run left there. It is set in os.environ
     so that builder processes the tests start inherit it.
     """

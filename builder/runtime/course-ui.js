@@ -304,6 +304,25 @@
       default: return false;
     }
   }
+  /* The share of a question's points a response earns. A quiz with `scoring: partial` counts
+     multiple-response and matching questions as Moodle does: each right option earns 1/(right
+     options), each wrong one takes back 1/(wrong options), kept between 0 and 1; each right
+     pair earns 1/(prompts). Otherwise, and for every other type, a question is right or not. */
+  function credit(q, r, scoring) {
+    if (scoring === "partial" && q.type === "multiple-response") {
+      var chosen = Array.isArray(r) ? r : [], wrong = q.options.length - q.correct.length;
+      var sum = chosen.reduce(function (total, id) {
+        if (q.correct.indexOf(id) >= 0) return total + 1 / q.correct.length;
+        return q.options.indexOf(id) >= 0 && wrong ? total - 1 / wrong : total;
+      }, 0);
+      return isCorrect(q, r) ? 1 : Math.min(1, Math.max(0, sum));
+    }
+    if (scoring === "partial" && q.type === "matching") {
+      return q.prompts.filter(function (p) { return r && r[p] === q.correct[p]; }).length /
+        q.prompts.length;
+    }
+    return isCorrect(q, r) ? 1 : 0;
+  }
   function getResponse(item) {
     var q = item.q, box = item.el, checked;
     switch (q.type) {
@@ -463,7 +482,7 @@
     function score() {
       var earned = 0;
       items.forEach(function (i) {
-        if (i.q.points > 0 && isCorrect(i.q, getResponse(i))) earned += i.q.points;
+        if (i.q.points > 0) earned += i.q.points * credit(i.q, getResponse(i), quiz.scoring);
       });
       return Math.round((earned / quiz.maxPoints) * 10000) / 100;
     }

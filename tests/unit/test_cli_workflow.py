@@ -113,7 +113,7 @@ def test_build_shows_progress_on_a_terminal_only(tmp_path):
     os.close(leader)
     stdout = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0
-    assert b"packaging" in seen or b"reading the course" in seen
+    assert b"writing scorm" in seen or b"reading the course" in seen
     assert b"packaging" not in stdout  # the summary on stdout stays plain
 
 

@@ -206,7 +206,7 @@ def test_a_translation_identical_to_the_source_changes_no_page(module7, tmp_path
     edition = build(
         BuildSettings(course, tmp_path / "b", targets=("scorm12",), mode="multi", language="en")
     )
-    assert not edition.warnings
+    assert edition.warnings == plain.warnings  # the translation adds none of its own
     with (
         zipfile.ZipFile(plain.outputs[0].path) as a,
         zipfile.ZipFile(edition.outputs[0].path) as b,
