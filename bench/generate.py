@@ -108,6 +108,16 @@ def _quiz(rng: random.Random, n: int) -> str:
     def text() -> str:
         return _sentence(rng, 5, 10).replace(":", "")
 
+    # The right answers move from session to session, as an author's would (the item-writing
+    # checks warn about a right answer always in one place, or always as many right options).
+    def options(correct: set[int]) -> str:
+        return "\n".join(
+            f'      - {{id: {o}, text: "{text()}"{", correct: true" if i in correct else ""}}}'
+            for i, o in enumerate("abc")
+        )
+
+    choices = options({n % 3})
+    multi = options({0, 1} if n % 2 else {0})
     return f"""id: quiz-{n}
 title: Check your understanding of session {n}
 questions:
@@ -115,9 +125,7 @@ questions:
     type: single-choice
     prompt: "{text()}"
     options:
-      - {{id: a, text: "{text()}", correct: true}}
-      - {{id: b, text: "{text()}", feedback: "{text()}"}}
-      - {{id: c, text: "{text()}"}}
+{choices}
     feedback:
       correct: "{text()}"
       incorrect: "{text()}"
@@ -125,9 +133,7 @@ questions:
     type: multiple-response
     prompt: "{text()}"
     options:
-      - {{id: a, text: "{text()}", correct: true}}
-      - {{id: b, text: "{text()}", correct: true}}
-      - {{id: c, text: "{text()}"}}
+{multi}
   - id: q{n}-tf
     type: true-false
     prompt: "{text()}"

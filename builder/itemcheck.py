@@ -271,7 +271,16 @@ class _Checker:
 
 
 def _names(questions: Sequence[Question]) -> str:
-    return ", ".join(f"'{q.id}'" for q in questions)
+    return _listed([q.id for q in questions])
+
+
+#: Names listed in one message before "and N more": a long course must not print pages.
+_LISTED = 8
+
+
+def _listed(ids: Sequence[str]) -> str:
+    shown = ", ".join(f"'{i}'" for i in ids[:_LISTED])
+    return shown if len(ids) <= _LISTED else f"{shown} and {len(ids) - _LISTED} more"
 
 
 def check_items(quizzes: Sequence[tuple[Quiz, SourceFile]], language: str) -> list[Diagnostic]:
@@ -322,7 +331,7 @@ def check_items(quizzes: Sequence[tuple[Quiz, SourceFile]], language: str) -> li
             source.diagnostic(
                 ("questions", qi),
                 pattern.code,
-                f"across quizzes {', '.join(repr(o) for o in owners)}: {what} ({_names(hits)})",
+                f"across quizzes {_listed(owners)}: {what} ({_names(hits)})",
                 severity="warning",
                 hint=pattern.hint,
             )
