@@ -87,7 +87,7 @@ def chart_svg(ds: DataSet, prefix: str) -> str:
     top = max((r.value for r in ds.rows), default=0.0)
     vmax = ds.axis_max if ds.axis_max is not None and ds.axis_max >= top else top
     vmax = vmax or 1.0
-    title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
+    title_id, desc_id = f"{prefix}--title", f"{prefix}--desc"
     svg = _svg(
         None,
         "svg",

@@ -172,6 +172,11 @@ def build(
         for name in SCORM_TARGETS if t == "all" else (t,):
             if name not in chosen:
                 chosen.append(name)
+    try:
+        timestamp = timestamp_from_env(os.environ)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     failed = False
     for lang in _languages(course, language):
         settings = BuildSettings(
@@ -179,7 +184,7 @@ def build(
             out_dir=out_dir,
             targets=tuple(chosen),
             mode=mode,  # type: ignore[arg-type]
-            timestamp=timestamp_from_env(os.environ),
+            timestamp=timestamp,
             strict=strict,
             display_root=_display_root(course),
             language=lang,

@@ -14,7 +14,13 @@ from markupsafe import Markup
 from builder import __version__
 from builder.i18n import catalogue
 from builder.model import Course, Unit
-from builder.render import RenderedCourse, environment, render_inline, templates_dir
+from builder.render import (
+    RenderedCourse,
+    check_ids,
+    environment,
+    render_inline,
+    templates_dir,
+)
 
 TEMPLATE = "facilitator.html.j2"
 STYLESHEET = "facilitator.css"
@@ -103,4 +109,5 @@ def render_guide(rendered: RenderedCourse) -> bytes:
             generator=f"scorm-builder {__version__}",
         )
     )
+    check_ids(f"{course.id}-facilitator.html", html, course)
     return html.encode("utf-8")

@@ -387,7 +387,7 @@ def render_markdown(
 
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     shift = heading_base - min(levels) if levels else 0
-    used_ids: set[str] = set()
+    anchors = _Anchors(tokens, text, diag)
     last_line: int | None = 0
     too_deep = False
     open_containers: list[str] = []
@@ -414,16 +414,12 @@ def render_markdown(
             tok.tag = f"h{level}"
             if tok.type == "heading_open":
                 title = tokens[i + 1].content
-                slug = str(tok.attrs.get("id") or slugify(title))
+                explicit = tok.attrs.get("id")
+                slug = str(explicit) if explicit else anchors.heading(slugify(title))
                 anchor = f"{doc_id}--{slug}"
-                n = 2
-                while anchor in used_ids:
-                    anchor = f"{doc_id}--{slug}-{n}"
-                    n += 1
-                used_ids.add(anchor)
                 tok.attrSet("id", anchor)
                 result.headings.append((level, anchor, title))
-                result.anchors.add(anchor[len(doc_id) + 2 :])
+                result.anchors.add(slug)
         elif tok.type in (_OPEN, _CLOSE):
             if tok.type == _OPEN:
                 open_containers.append(_container_name(tok))
@@ -524,6 +520,70 @@ def render_markdown(
     return result
 
 
+#: Ids the pages derive from a unit's or quiz's id: `<unit>--title` (the unit's heading),
+#: `<quiz>--quiz` and `<quiz>--quiz-key` (a quiz's heading, its answer key in the guide). No
+#: heading slug or `{#id}` may take them.
+RESERVED_ANCHORS = frozenset(("title", "quiz", "quiz-key"))
+#: Charts are `<unit>--chart--<data set>` (and their parts `…-title`, `…-desc`): a heading slug
+#: never holds `--`, and no `{#id}` may.
+CHART_PREFIX = "chart--"
+
+
+class _Anchors:
+    """The fragment ids of one unit: `{#id}`s as written, heading slugs made unique.
+
+    Authors' ids are collected first, so that a heading whose slug another element names
+    explicitly gets a numbered slug instead (`details-2`): an author's id never moves. Numbering
+    keeps the next number per slug, so that many equal headings cost linear time.
+    """
+
+    def __init__(self, tokens: Sequence[Token], text: str, diag: Callable[..., None]) -> None:
+        self.taken: set[str] = set(RESERVED_ANCHORS)
+        self.next: dict[str, int] = {}
+        lines = text.split("\n")
+        line: int | None = 0
+        for tok in tokens:
+            line = tok.map[0] if tok.map else line
+            for item in (tok, *(tok.children or ())):
+                ident = item.attrs.get("id")
+                if ident:
+                    at = line
+                    # A block's `{#id}` stands on the line above it.
+                    if item is tok and tok.map and 0 < tok.map[0] <= len(lines):
+                        above = lines[tok.map[0] - 1]
+                        at = tok.map[0] - 1 if _ATTR_LINE.match(above) else at
+                    self._explicit(str(ident), at, diag)
+
+    def _explicit(self, ident: str, line: int | None, diag: Callable[..., None]) -> None:
+        if ident in RESERVED_ANCHORS or "--" in ident:
+            diag(
+                line,
+                "E329",
+                f"the id '{ident}' is reserved for the builder's own use",
+                hint="choose another {#id}: not 'title', 'quiz' or 'quiz-key', and without '--'",
+            )
+        elif ident in self.taken:
+            diag(
+                line,
+                "E329",
+                f"the id '{ident}' is given twice in this unit",
+                hint="each {#id} must be unique within its unit",
+            )
+        self.taken.add(ident)
+
+    def heading(self, slug: str) -> str:
+        """A slug for a heading without `{#id}`: `slug`, or `slug-2`, `slug-3`, … if taken."""
+        if slug not in self.taken:
+            self.taken.add(slug)
+            return slug
+        n = self.next.get(slug, 2)
+        while f"{slug}-{n}" in self.taken:
+            n += 1
+        self.next[slug] = n + 1
+        self.taken.add(f"{slug}-{n}")
+        return f"{slug}-{n}"
+
+
 def _attr_block_line(text: str, tok: Token, line0: int | None) -> int | None:
     """The line of the `{...}` block that gave `tok` its attributes (it stands above it)."""
     if not tok.map:
@@ -586,7 +646,7 @@ def _render_container(
         if not opening:
             tok.content = "</figure>\n"
             return
-        html = chart(args, f"{doc_id}--chart-{args}") if chart and args else None
+        html = chart(args, f"{doc_id}--{CHART_PREFIX}{args}") if chart and args else None
         if html is None:
             diag(
                 line0,
@@ -597,7 +657,9 @@ def _render_container(
             html = ""
         else:
             result.charts.append(args)
-        tok.content = f'<figure class="chart" id="{_attr(doc_id)}--chart-{_attr(args)}">\n{html}'
+        tok.content = (
+            f'<figure class="chart" id="{_attr(doc_id)}--{CHART_PREFIX}{_attr(args)}">\n{html}'
+        )
     elif name == "zoom":
         if not opening:
             tok.content = "</figcaption>\n</figure>\n"

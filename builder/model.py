@@ -270,6 +270,8 @@ class CourseFile(Strict):
     credits: Credits
     reporting: Reporting = Reporting()
     packaging: Mode = "single"
+    allow_active_media: bool = False
+    """Package .html, .js, .xml media and scripted SVG (they run at the LMS's address)."""
     theme: Theme | None = None
     units: Annotated[tuple[Id, ...], Field(min_length=1)]
 
@@ -289,6 +291,11 @@ class Course(Strict):
     packaging: Mode
     units: tuple[Unit, ...]
     datasets: tuple[DataSet, ...] = ()
+    allow_active_media: bool = False
+    source: str = "course.yaml"
+    """course.yaml's path as authors see it in messages."""
+    introduction_line: int = 1
+    """The line of course.yaml where the introduction's text starts."""
     theme: Theme | None = None
 
     @property

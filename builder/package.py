@@ -31,6 +31,8 @@ MANIFEST = "imsmanifest.xml"
 METADATA12 = "metadata.xml"
 #: 1980-01-01, the earliest date a zip entry can hold.
 DEFAULT_TIMESTAMP = 315532800
+#: The last second a zip entry's date can hold (2107-12-31 23:59:59 UTC).
+MAX_TIMESTAMP = 4354819199
 #: Already-compressed formats: deflating them costs time and saves nothing.
 STORED_SUFFIXES = frozenset(
     (
@@ -105,7 +107,13 @@ def entry_name_problem(name: str) -> str | None:
 
 def timestamp_from_env(environ: dict[str, str] | os._Environ[str]) -> int:
     """The build timestamp: SOURCE_DATE_EPOCH if set and valid, else 1980-01-01."""
-    value = environ.get("SOURCE_DATE_EPOCH", "")
+    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value.isascii() and value.isdigit() and (len(value) > 12 or int(value) > MAX_TIMESTAMP):
+        # Raised rather than clamped: a package dated other than asked would not be reproducible.
+        raise ValueError(
+            f"SOURCE_DATE_EPOCH={value[:20]}{'…' if len(value) > 20 else ''} is after "
+            "2107-12-31, the latest date a zip file can hold"
+        )
     try:
         return max(DEFAULT_TIMESTAMP, int(value))
     except ValueError:

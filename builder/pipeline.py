@@ -38,12 +38,13 @@ from builder.render import (
     PageSpec,
     RenderedCourse,
     pack_unit,
+    render_pages,
     render_unit_set,
     render_units,
     templates_dir,
     unpack_unit,
 )
-from builder.sources import ParseCache, SourceFile, SourceTree, load_sources, load_yaml_file
+from builder.sources import ParseCache, SourceFile, SourceTree, load_data, load_sources
 from builder.validate import CourseInvalid, validate_course
 
 if TYPE_CHECKING:  # the cache module is imported only when a build uses one
@@ -144,16 +145,7 @@ _CROSS_REFERENCES = frozenset(("E322", "E324", "E325"))
 
 def _load_data(tree: SourceTree, parsed: ParseCache | None = None) -> list[SourceFile]:
     """The data sets in `data/*.yaml` (charts); their read errors join the tree's diagnostics."""
-    # Belongs in sources.load_sources (SourceTree.data); kept here until that module is free.
-    files = []
-    base = tree.root / "data"
-    for path in sorted(base.glob("*.yaml")) if base.is_dir() else []:
-        rel = path.relative_to(tree.root).as_posix()
-        source, diags = load_yaml_file(path, rel, tree.display(rel), parsed)
-        tree.diagnostics += diags
-        if source is not None:
-            files.append(source)
-    return files
+    return load_data(tree, parsed)
 
 
 def render_audiences(
@@ -213,6 +205,7 @@ def validate(
     units = _UnitStore(None, course, course_dir, digests)
     rendered = render_audiences(course, course_dir, modes, units)
     _check_media(rendered["learner"])
+    render_pages(rendered["learner"], "scorm12", course.packaging)  # one id twice: E332
     return course, _with_render_warnings(warnings, list(rendered.values()), strict)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
+import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +23,7 @@ from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
 from builder.i18n import catalogue
 from builder.markdown import (
+    CHART_PREFIX,
     Audience,
     LinkError,
     RenderedMarkdown,
@@ -32,6 +36,7 @@ from builder.media import media_player
 from builder.model import Course, Quiz, Unit, response_id
 from builder.model import Mode as Mode  # re-exported for older imports: both live in the model
 from builder.model import Target as Target
+from builder.sources import Loc, active_content, media_problem, parse_yaml, read_text
 from builder.suspend import fill_in_max_length
 
 #: Where unit pages find shared files, relative to the package root.
@@ -105,8 +110,15 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters["md_inline"] = md_inline
+    env.filters["csp_hash"] = csp_hash
     env.globals["fill_in_limit"] = fill_in_max_length
     return env
+
+
+def csp_hash(text: str) -> Markup:
+    """A Content-Security-Policy source that allows exactly this inline `<style>` text."""
+    digest = hashlib.sha256(str(text).encode()).digest()
+    return Markup(f"'sha256-{base64.b64encode(digest).decode()}'")
 
 
 @pass_context
@@ -214,7 +226,9 @@ def _resolver(
             rel = posixpath.normpath(posixpath.join(start, href))
             if rel.startswith("../") or rel == ".." or PurePosixPath(rel).is_absolute():
                 continue
-            if rel in by_file or (root / rel).is_file():
+            # Any file that exists, even a FIFO or a device: media_diagnostics says why it
+            # cannot be packaged, where "not found" would mislead.
+            if rel in by_file or ((root / rel).exists() and not (root / rel).is_dir()):
                 return rel
         return None
 
@@ -307,6 +321,45 @@ def _line_of(root: Path, rel: str | None, needle: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
+def text_lines(root: Path, rel: str | None) -> dict[str, int]:
+    """The line where each text of a YAML course file starts (as the model keeps it: stripped).
+
+    For problems in quiz text: the text's own line, not the first line of the file that happens
+    to hold the same characters (a title, a comment).
+    """
+    if rel is None:
+        return {}
+    text, _ = read_text(root / rel, rel)
+    if text is None:
+        return {}
+    data, positions, _ = parse_yaml(text, rel)
+    out: dict[str, int] = {}
+    stack: list[tuple[Loc, Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*loc, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*loc, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and loc in positions:
+            # A block scalar (`|`, `>`) starts on the line after its key; its text ends with a
+            # line break, which a plain or quoted scalar never has.
+            block = value.endswith("\n")
+            line = positions[loc][0] + block
+            if out.get(value.strip(), line) >= line:
+                out[value.strip()] = line
+    return out
+
+
+def _line_in(text: str, needle: str, starts: dict[str, int]) -> int | None:
+    """The line of `needle` inside `text`, whose first line is in `starts` (else None)."""
+    first = starts.get(text)
+    if first is None:
+        return None
+    at = text.find(needle)
+    return first + (text.count("\n", 0, at) if at >= 0 else 0)
+
+
 def _check_quiz_links(
     course: Course,
     unit: Unit,
@@ -322,13 +375,16 @@ def _check_quiz_links(
         return diags, links, {}
     display = unit.quiz_source or unit.source
     parsed = []
+    starts: dict[str, int] | None = None
     for text in _quiz_texts(unit.quiz):
         env: dict[str, Any] = {}
         tokens = parser().parseInline(text, env)
         parsed.append((text, tokens, env))
         for tok in tokens:
             for code, message, needle in inline_problems(tok.children or []):
-                line = _line_of(root, unit.quiz_file, needle)
+                if starts is None:
+                    starts = text_lines(root, unit.quiz_file)
+                line = _line_in(text, needle, starts) or _line_of(root, unit.quiz_file, needle)
                 diags.append(Diagnostic(display, line, 1, code, message))
             for child in tok.children or []:
                 if child.meta.get("unsafe_url"):
@@ -573,17 +629,53 @@ def render_units(
         out.intro = render_markdown(
             course.introduction,
             doc_id="home",
-            display="course.yaml",
-            first_line=1,
+            display=course.source,
+            first_line=course.introduction_line,
             audience=audience,
             labels=catalogue(course.language),
             resolve_link=resolve,
             figure_image=figure,
         )
         diags += out.intro.diagnostics
+    diags += media_diagnostics(out)
     if any(d.severity == "error" for d in diags):
         raise BuildFailed(diags)
     out.warnings = sorted(d for d in diags if d.severity == "warning")
+    return out
+
+
+def media_diagnostics(rendered: RenderedCourse) -> list[Diagnostic]:
+    """Media that cannot be packaged: not a regular file inside the course, too large, active
+    content (see sources.active_content), or a name that differs from another only in case."""
+    where: dict[str, tuple[str, int]] = {}
+    for unit in rendered.course.units:
+        for rel, line in rendered.units[unit.id].media_lines.items():
+            where.setdefault(rel, (unit.source, line))
+    if rendered.intro is not None:
+        for rel, line in rendered.intro.media_lines.items():
+            where.setdefault(rel, (rendered.course.source, line))
+    out = []
+    folded: dict[str, str] = {}
+    allow = rendered.course.allow_active_media
+    for rel in sorted(rendered.media):
+        path, line = where.get(rel, (rendered.course.source, 1))
+        problem = media_problem(rendered.root, rel)
+        if problem is None:
+            why = active_content(rendered.root, rel, allow)
+            if why is not None:
+                problem = (
+                    "E355",
+                    f"{why}; set 'allow_active_media: true' in course.yaml only if you trust it",
+                )
+        if problem is None and rel.lower() in folded:
+            problem = (
+                "E331",
+                f"media files '{folded[rel.lower()]}' and '{rel}' differ only in upper and lower "
+                "case: one would replace the other on Windows and macOS",
+            )
+        folded.setdefault(rel.lower(), rel)
+        if problem is not None:
+            out.append(Diagnostic(path, line, 1, *problem))
     return out
 
 
@@ -732,9 +824,61 @@ class PageContext:
         return str(json_script(value))
 
     def render(self, spec: PageSpec, target: Target) -> bytes:
-        """The page's bytes for one SCORM target."""
+        """The page's bytes for one SCORM target; BuildFailed if two of its elements share an id."""
         data = Markup(self._data(spec, target))
-        return _page(PAGE_TEMPLATE, data=data, **self._context(spec)).encode()
+        html = _page(PAGE_TEMPLATE, data=data, **self._context(spec))
+        check_ids(spec.path, html, self.course)
+        return html.encode()
+
+
+#: An id attribute as the templates and the Markdown renderer write it (text and attribute
+#: values are escaped, so `id="` inside them never matches).
+_ID_ATTR = re.compile(r'\sid="([^"]*)"')
+
+
+def check_ids(page: str, html: str, course: Course) -> None:
+    """Raise BuildFailed if two elements of a page have the same id: links, labels and the
+    runtime would find the first only. Reported against the unit whose id the id begins with."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for ident in _ID_ATTR.findall(html):
+        if ident in seen and ident not in repeated:
+            repeated.append(ident)
+        seen.add(ident)
+    if not repeated:
+        return
+    first = repeated[0]
+    owner = max(
+        (u for u in course.units if first == u.id or first.startswith(f"{u.id}-")),
+        key=lambda u: len(u.id),
+        default=None,
+    )
+    more = f" (and {len(repeated) - 1} more ids)" if len(repeated) > 1 else ""
+    raise BuildFailed(
+        [
+            Diagnostic(
+                owner.source if owner is not None else course.source,
+                _repeat_line(owner, first) if owner is not None else 1,
+                1,
+                "E332",
+                f"page '{page}' would have two elements with id '{first}'{more}",
+                hint="something is shown twice on one page (a chart, a quiz), or an id equals "
+                "one the builder derives from another: rename one",
+            )
+        ]
+    )
+
+
+def _repeat_line(unit: Unit, ident: str) -> int:
+    """The line of a unit that makes `ident` a second time, where it can tell (a chart drawn
+    again); else the unit's first line."""
+    rest = ident.removeprefix(f"{unit.id}--")
+    if not rest.startswith(CHART_PREFIX):
+        return 1
+    name = re.escape(rest[len(CHART_PREFIX) :].split("--")[0])
+    opened = re.compile(rf"^ {{0,3}}:{{3,}}[ \t]*chart[ \t]+{name}[ \t]*$", re.MULTILINE)
+    starts = [m.start() for m in opened.finditer(unit.body)]
+    return unit.body_line + unit.body.count("\n", 0, starts[1]) if len(starts) > 1 else 1
 
 
 def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[RenderedPage]:

@@ -13,7 +13,9 @@ import errno
 import hashlib
 import json
 import os
+import posixpath
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,6 +51,14 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 #: Largest course file (YAML or Markdown) read; larger files are refused before reading.
 MAX_FILE_BYTES = 2 * 1024 * 1024
+#: Most values that aliases may repeat in one YAML file, and most characters of text: an alias
+#: costs a few bytes but repeats its anchor's whole value for every later stage (a 1.5 MB file
+#: once expanded to a 1.5 GB manifest). Course files have little reason to repeat more.
+MAX_ALIAS_VALUES = 10_000
+MAX_ALIAS_CHARS = 100_000
+#: Largest media file packaged, and largest SVG file checked for script (it is parsed whole).
+MAX_MEDIA_BYTES = 256 * 1024 * 1024
+MAX_SVG_BYTES = 5 * 1024 * 1024
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
@@ -129,6 +139,8 @@ _CONSTANTS: dict[str, Any] = {
     **dict.fromkeys(("false", "False", "FALSE"), False),
 }
 _NUMBER_START = frozenset("0123456789+-.")
+#: Longer numbers stay text: Python refuses to convert over 4,300 digits, and none is meant.
+_MAX_NUMBER_CHARS = 100
 
 
 def _scalar(value: str, style: str | None, tag: str | None) -> Any:
@@ -137,22 +149,25 @@ def _scalar(value: str, style: str | None, tag: str | None) -> Any:
         return value
     if value in _CONSTANTS:
         return _CONSTANTS[value]
-    if value[:1] in _NUMBER_START:
+    if value[:1] in _NUMBER_START and len(value) <= _MAX_NUMBER_CHARS:
         if _INT.match(value):
             return int(value)
         if _FLOAT.match(value):
             return float(value)
-    return value
+    return value  # a number too long to be meant as one stays text: the model refuses it
 
 
 class _Stop(Exception):
     """A limit was hit: the file gets this one diagnostic and is not read further."""
 
-    def __init__(self, where: tuple[int, int], code: str, message: str) -> None:
+    def __init__(
+        self, where: tuple[int, int], code: str, message: str, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.where = where
         self.code = code
         self.message = message
+        self.hint = hint
 
 
 class _Frame:
@@ -163,6 +178,7 @@ class _Frame:
         "discard",
         "drop",
         "first",
+        "first_chars",
         "is_map",
         "key",
         "key_next",
@@ -180,6 +196,7 @@ class _Frame:
         self.discard = discard  # inside a refused key or its value: record nothing
         self.mark = mark
         self.first = first  # value count when the frame opened (sizes anchors)
+        self.first_chars = 0  # text read when the frame opened (sizes anchors)
         self.anchor: str | None = anchor
         self.key_next = True  # mappings alternate key, value
         self.key = ""
@@ -200,7 +217,10 @@ class _Reader:
         self.positions: dict[Loc, tuple[int, int]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.chars = 0  # characters of scalar text read so far (sizes anchors)
+        self.anchors: dict[str, tuple[Any, int, int]] = {}
+        self.repeated = 0  # values repeated through aliases
+        self.repeated_chars = 0
 
     def mark(self, event: Any) -> tuple[int, int]:
         m = event.start_mark
@@ -229,8 +249,9 @@ class _Reader:
                 if self.count > MAX_NODES:
                     self._count(0, event)
                 value = _scalar(event.value, event.style, event.tag)
+                self.chars += len(event.value)
                 if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
+                    self.anchors[event.anchor] = (value, 1, len(event.value))
                 m = event.start_mark
                 mark = (m.line + offset, m.column + 1)
                 if not stack:
@@ -261,11 +282,17 @@ class _Reader:
                         if not discard:
                             self.positions[loc] = mark
                 container: Any = {} if kind is yaml.MappingStartEvent else []
-                stack.append(_Frame(container, loc, discard, mark, self.count, event.anchor))
+                frame = _Frame(container, loc, discard, mark, self.count, event.anchor)
+                frame.first_chars = self.chars
+                stack.append(frame)
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 if frame.anchor:
-                    self.anchors[frame.anchor] = (frame.value, self.count - frame.first + 1)
+                    self.anchors[frame.anchor] = (
+                        frame.value,
+                        self.count - frame.first + 1,
+                        self.chars - frame.first_chars,
+                    )
                 if not stack:
                     root = frame.value
                 else:
@@ -275,10 +302,11 @@ class _Reader:
                     raise _Stop(
                         self.mark(event), "E101", f"YAML syntax: unknown alias *{event.anchor}"
                     )
-                value, size = self.anchors[event.anchor]
+                value, size, chars = self.anchors[event.anchor]
                 # An alias repeats its anchor's whole value: count all of it again, so that a
                 # few nested aliases cannot expand into millions of values for later stages.
                 self._count(size, event)
+                self._repeat(size, chars, event)
                 if not stack:
                     root = value
                 else:
@@ -294,6 +322,19 @@ class _Reader:
                     )
             elif kind is yaml.StreamEndEvent:
                 return root
+
+    def _repeat(self, size: int, chars: int, event: Any) -> None:
+        self.repeated += size
+        self.repeated_chars += chars
+        self.chars += chars
+        if self.repeated > MAX_ALIAS_VALUES or self.repeated_chars > MAX_ALIAS_CHARS:
+            raise _Stop(
+                self.mark(event),
+                "E105",
+                f"YAML aliases here repeat more than {MAX_ALIAS_VALUES:,} values or "
+                f"{MAX_ALIAS_CHARS:,} characters in all",
+                hint="write the values out, or repeat less: aliases multiply what they name",
+            )
 
     def _count(self, size: int, event: Any) -> None:
         self.count += size
@@ -409,7 +450,7 @@ def parse_yaml(
     except yaml.YAMLError as exc:
         return None, {}, [Diagnostic(display, 1 + line_offset, 1, "E101", f"YAML syntax: {exc}")]
     except _Stop as stop:
-        return None, {}, [Diagnostic(display, *stop.where, stop.code, stop.message)]
+        return None, {}, [Diagnostic(display, *stop.where, stop.code, stop.message, hint=stop.hint)]
     if not reader.positions:
         reader.positions[()] = (1 + line_offset, 1)
     return data, reader.positions, reader.diagnostics
@@ -508,7 +549,44 @@ def _read_file(path: str | Path, display: str) -> tuple[str | None, bytes, list[
     return text, hashlib.sha256(raw).digest(), diags
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+#: Non-blocking, so that opening a FIFO returns at once instead of waiting for a writer.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file of `st_mode` is, if not a regular file ("a named pipe (FIFO)", …); else None."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+
+
+def not_regular(mode: int, display: str) -> Diagnostic | None:
+    """A diagnostic if a file's `st_mode` is not a regular file's (a FIFO, device or folder).
+
+    Such a file is never read: a FIFO would wait for a writer for ever, `/dev/zero` never ends.
+    """
+    kind = file_kind(mode)
+    if kind is None:
+        return None
+    return Diagnostic(
+        display,
+        1,
+        1,
+        "E111",
+        f"the file is {kind}, not a regular file; it is not read",
+        hint="course files must be ordinary files inside the course folder",
+    )
 
 
 def _read_bytes(path: str | Path, display: str) -> tuple[bytes | None, list[Diagnostic]]:
@@ -516,7 +594,11 @@ def _read_bytes(path: str | Path, display: str) -> tuple[bytes | None, list[Diag
         # os-level calls: a large course reads thousands of small files.
         fd = os.open(path, _READ_FLAGS)
         try:
-            size = os.fstat(fd).st_size
+            info = os.fstat(fd)
+            odd = not_regular(info.st_mode, display)
+            if odd is not None:
+                return None, [odd]
+            size = info.st_size
             if size > MAX_FILE_BYTES:
                 # Refused before reading: a huge file is a mistake, and reading it is slow.
                 return None, [
@@ -667,7 +749,7 @@ def load_sources(
     shown = display_root if display_root is not None else str(root)
     tree = SourceTree(root=root, display_root=shown.rstrip("/") or ".", course=None)
     course_path = root / "course.yaml"
-    if not course_path.is_file():
+    if not os.path.lexists(course_path):
         tree.diagnostics.append(
             Diagnostic(
                 tree.display("course.yaml"),
@@ -719,6 +801,141 @@ def load_sources(
             else:
                 (tree.quiz_errors if folder == "quizzes" else tree.unit_errors).add(rel)
     return tree
+
+
+def load_data(
+    tree: SourceTree, cache: ParseCache | None = None, parse: bool = True
+) -> list[SourceFile]:
+    """The data sets in `data/*.yaml` (charts); their read errors join the tree's diagnostics.
+
+    Read as units are: only regular files inside the course folder (`data/` itself may be a
+    link only to a folder inside it).
+    """
+    files: list[SourceFile] = []
+    base = tree.root / "data"
+    if not base.is_dir():
+        return files
+    where = _Locator(tree.root.resolve())
+    start = os.fspath(base)
+    with os.scandir(start) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if not entry.name.endswith(".yaml") or _hidden(entry.name):
+            continue
+        path = f"{start}/{entry.name}"
+        rel = f"data/{entry.name}"
+        is_dir, real = where.examine(path, entry)
+        if is_dir:
+            continue
+        if not where.within(real):
+            tree.diagnostics.append(_outside_diagnostic(tree.display(rel)))
+            continue
+        source, diags = load_yaml_file(path, rel, tree.display(rel), cache, parse)
+        tree.diagnostics += diags
+        if source is not None:
+            files.append(source)
+    return files
+
+
+def media_problem(root: Path, rel: str) -> tuple[str, str] | None:
+    """Why the media file `rel` of the course in `root` cannot be packaged: (code, message).
+
+    It must be a regular file (never a FIFO or a device: packaging would hang or never end)
+    inside the course folder, of at most MAX_MEDIA_BYTES.
+    """
+    path = root / rel
+    try:
+        real = path.resolve()
+        info = os.stat(real)
+    except (OSError, RuntimeError) as exc:
+        return "E106", f"media file '{rel}' cannot be read: {getattr(exc, 'strerror', exc)}"
+    if not real.is_relative_to(root.resolve()):
+        return "E350", f"'{rel}' is a link to a file outside the course folder"
+    kind = file_kind(info.st_mode)
+    if kind is not None:
+        return "E111", f"media file '{rel}' is {kind}, not a regular file; it is not read"
+    if info.st_size > MAX_MEDIA_BYTES:
+        return (
+            "E109",
+            f"media file '{rel}' is {info.st_size / 2**20:.0f} MiB; media files may be at most "
+            f"{MAX_MEDIA_BYTES // 2**20} MiB",
+        )
+    return None
+
+
+#: Media that a browser runs when the file is opened (at the LMS's origin, once uploaded):
+#: packaged only if course.yaml says `allow_active_media: true`.
+ACTIVE_SUFFIXES = frozenset(
+    ".htm .html .shtml .xht .xhtml .xml .xsl .xslt .js .mjs .svgz .swf .hta .php .vbs .wasm".split()
+)
+#: SVG elements that run script, embed other documents or pull in active content.
+_SVG_ACTIVE = frozenset(
+    "script foreignobject iframe embed object handler listener frame frameset base meta link".split(
+        " "
+    )
+)
+_SVG_LINK_ATTRS = frozenset(("href", "src", "action", "formaction", "to", "values", "from"))
+
+
+def active_content(root: Path, rel: str, allow_active: bool = False) -> str | None:
+    """Why the media file `rel` would run code in a learner's browser, or None.
+
+    `.html`, `.js`, `.xml` and the like are refused unless `allow_active`; an SVG file is parsed
+    (no entities, no network, no DTD) and refused if it holds script, event handlers,
+    `javascript:` addresses, embedded documents or a style sheet processing instruction.
+    """
+    suffix = posixpath.splitext(rel)[1].lower()
+    if allow_active:
+        return None
+    if suffix in ACTIVE_SUFFIXES:
+        return (
+            f"media file '{rel}' is a {suffix} file, which runs as a web page or script at the "
+            "LMS's address when opened"
+        )
+    if suffix != ".svg":
+        return None
+    path = root / rel
+    if path.stat().st_size > MAX_SVG_BYTES:
+        return f"SVG file '{rel}' is over {MAX_SVG_BYTES // 2**20} MiB; it cannot be checked"
+    return _svg_problem(path.read_bytes(), rel)
+
+
+def _svg_problem(raw: bytes, rel: str) -> str | None:
+    from lxml import etree  # only for a course with SVG media
+
+    from builder.markdown import unsafe_url
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        doc = etree.fromstring(raw, parser).getroottree()
+    except etree.XMLSyntaxError as exc:
+        return f"SVG file '{rel}' is not well-formed XML ({exc.msg}); it cannot be checked"
+    if doc.docinfo.internalDTD is not None:
+        return f"SVG file '{rel}' declares a DOCTYPE with entities"
+    for node in doc.getroot().itersiblings(preceding=True):
+        if isinstance(node, etree._ProcessingInstruction):
+            return f"SVG file '{rel}' has a processing instruction <?{node.target!s} …?>"
+    for node in doc.iter():
+        if isinstance(node, etree._ProcessingInstruction):
+            return f"SVG file '{rel}' has a processing instruction <?{node.target!s} …?>"
+        if not isinstance(node.tag, str):
+            continue
+        name = etree.QName(node).localname
+        if name.lower() in _SVG_ACTIVE:
+            return f"SVG file '{rel}' has a <{name}> element"
+        for attr, raw_value in node.attrib.items():
+            value = str(raw_value)
+            local = etree.QName(attr).localname.lower()
+            if local.startswith("on"):
+                return f"SVG file '{rel}' has an event handler ({local}=)"
+            if local in _SVG_LINK_ATTRS and unsafe_url(value.strip()):
+                return f"SVG file '{rel}' has a {value.split(':', 1)[0].strip()}: address"
+            target = value.strip().lower().rsplit(":", 1)[-1]
+            if local == "attributename" and (target in ("href", "src") or target[:2] == "on"):
+                return f"SVG file '{rel}' animates the attribute {value.strip()}"
+    return None
 
 
 #: Errors Path.rglob passes over when a folder cannot be listed (as `_find` does).

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.itemcheck import check_items
-from builder.markdown import distributor_warning, meant_for_the_distributor
+from builder.markdown import distributor_warning, meant_for_the_distributor, unsafe_url
 from builder.model import (
     QUESTION_TYPES,
     Course,
@@ -357,6 +357,89 @@ def _check_dataset(
             )
 
 
+#: Ids the pages, the runtime or the package use themselves: a unit or quiz of that id would
+#: replace or break them (`index` is the launch page, `course-data` the runtime's data, `home`
+#: and `overview` the home and guide sections, `q` the prefix of question ids, `main` and
+#: the others elements of every page).
+RESERVED_IDS = frozenset(
+    [
+        *("index", "home", "overview", "course-data", "course-strings", "main"),
+        *("progress-label", "toc", "completion-title", "q"),
+    ]
+)
+
+
+def reserved_id(src: SourceFile, loc: Loc, ident: str, what: str) -> Diagnostic:
+    """E206: `ident` is one of RESERVED_IDS."""
+    return src.diagnostic(
+        loc,
+        "E206",
+        f"'{ident}' is reserved for the builder's own pages; a {what} cannot have this id",
+        hint="reserved ids: " + ", ".join(sorted(RESERVED_IDS)),
+    )
+
+
+#: Characters no course text may hold: C0 controls but tab and line feed, DEL, C1 controls,
+#: lone surrogates and noncharacters. YAML escapes ("\x01", "\ud800") can write them;
+#: XML (the manifest) cannot hold them, and in HTML they are at best invisible.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+#: Fields whose value becomes a link address (credits and data-set sources).
+URL_FIELDS = frozenset(("url",))
+
+
+def _shown(text: str) -> str:
+    """`text` with control characters written as escapes (a message must not hide them)."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def unsafe_text(src: SourceFile) -> list[Diagnostic]:
+    """E206 for forbidden characters in any text of a YAML file; E351 for unsafe addresses.
+
+    Every value is visited once, without recursion (a file nests at most 64 levels anyway).
+    """
+    out: list[Diagnostic] = []
+    stack: list[tuple[Loc, Any]] = [((), src.data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*loc, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*loc, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str):
+            bad = _BAD_CHARS.search(value)
+            field = _field_path(loc) or "value"
+            if bad:
+                out.append(
+                    src.diagnostic(
+                        loc,
+                        "E206",
+                        f"{field}: the control character U+{ord(bad.group()):04X} is not "
+                        "allowed in course text",
+                        hint='delete it (a YAML escape such as "\\x01" writes one)',
+                    )
+                )
+            elif loc and loc[-1] in URL_FIELDS and unsafe_url(value):
+                out.append(
+                    src.diagnostic(
+                        loc,
+                        "E351",
+                        f"{field}: address '{_shown(value[:40])}' is not allowed: "
+                        f"{_shown(value.split(':', 1)[0].strip())}: addresses can run code in "
+                        "the reader's browser",
+                        hint="give a web address (https://…)",
+                    )
+                )
+    return out
+
+
+def _text_line(src: SourceFile, loc: Loc, text: str | None) -> int:
+    """The line where the text of the value at `loc` starts: a block scalar (`|`, `>`) starts
+    on the line after its key (its text holds a line break, which plain scalars fold away)."""
+    line = src.where(loc)[0]
+    raw = src.data.get(loc[0]) if isinstance(src.data, dict) and len(loc) == 1 else None
+    return line + 1 if isinstance(raw, str) and "\n" in raw else line
+
+
 def _distributor_notes(
     cfile: CourseFile, course_src: SourceFile, units: Sequence[tuple[UnitMeta, SourceFile]]
 ) -> list[Diagnostic]:
@@ -439,6 +522,9 @@ def validate_course(
 ) -> tuple[Course, list[Diagnostic]]:
     """Build the Course from the sources (and `data/*.yaml`); raise BuildFailed on any error."""
     diags = list(tree.diagnostics)
+    for src in (tree.course, *tree.units.values(), *tree.quizzes.values(), *data):
+        if src is not None:
+            diags += unsafe_text(src)
     cfile: CourseFile | None = None
     if tree.course is not None:
         cfile = _parse(tree.course, CourseFile, "course.yaml", diags)
@@ -454,6 +540,8 @@ def validate_course(
             if isinstance(src.data, dict) and isinstance(src.data.get("id"), str):
                 broken_units.add(src.data["id"])
             continue
+        if meta.id in RESERVED_IDS:
+            diags.append(reserved_id(src, ("id",), meta.id, "unit"))
         if meta.id in metas:
             other = metas[meta.id][1]
             diags.append(
@@ -485,6 +573,8 @@ def validate_course(
                 )
             )
         quiz_ids[quiz.id] = src.display
+        if quiz.id in RESERVED_IDS:
+            diags.append(reserved_id(src, ("id",), quiz.id, "quiz"))
         for qi, q in enumerate(quiz.questions):
             if q.id in question_ids:
                 diags.append(
@@ -528,6 +618,7 @@ def validate_course(
 
     units: list[Unit] = []
     listed = set()
+    quiz_owner: dict[str, str] = {}
     for ui, uid in enumerate(cfile.units):
         if uid in listed:
             diags.append(
@@ -567,6 +658,15 @@ def validate_course(
                         hint="course files are read only from inside the course folder",
                     )
                 )
+            elif rel in quiz_owner:
+                diags.append(
+                    src.diagnostic(
+                        ("quiz",),
+                        "E302",
+                        f"quiz file '{meta.quiz}' is already the quiz of unit '{quiz_owner[rel]}'",
+                        hint="a quiz belongs to one unit: copy it, with new ids, for another",
+                    )
+                )
             elif quiz is None and not any(d.path == tree.display(rel) for d in diags):
                 diags.append(
                     src.diagnostic(
@@ -577,6 +677,8 @@ def validate_course(
                         "by their path, e.g. quizzes/check-7-1.yaml",
                     )
                 )
+        if meta.quiz is not None:
+            quiz_owner.setdefault(PurePosixPath(meta.quiz).as_posix(), meta.id)
         units.append(
             Unit(
                 id=meta.id,
@@ -692,6 +794,9 @@ def validate_course(
         packaging=cfile.packaging,
         units=tuple(units),
         datasets=tuple(sorted(datasets, key=lambda d: d.id)),
+        allow_active_media=cfile.allow_active_media,
+        source=tree.course.display,
+        introduction_line=_text_line(tree.course, ("introduction",), cfile.introduction),
         theme=cfile.theme,
     )
     return course, sorted(diags)

@@ -360,10 +360,10 @@ class Lms:
         f, qid, kind = self.frame, question["id"], question["type"]
         if kind == "single-choice":
             wrong = [o for o in question["options"] if o not in question["correct"]]
-            f.locator(f"#{qid}--{question['correct'][0] if correct else wrong[0]}").check()
+            f.locator(f"#q--{qid}--{question['correct'][0] if correct else wrong[0]}").check()
         elif kind == "multiple-response":
             for option in question["options"]:
-                box = f.locator(f"#{qid}--{option}")
+                box = f.locator(f"#q--{qid}--{option}")
                 right = option in question["correct"]
                 if right == correct or (not correct and right and option != question["correct"][0]):
                     box.check()
@@ -371,17 +371,17 @@ class Lms:
                     box.uncheck()
         elif kind == "true-false":
             value = question["correct"] if correct else not question["correct"]
-            f.locator(f"#{qid}--{'true' if value else 'false'}").check()
+            f.locator(f"#q--{qid}--{'true' if value else 'false'}").check()
         elif kind == "matching":
             targets = question["targets"]
             for prompt in question["prompts"]:
                 right = question["correct"][prompt]
                 choice = right if correct else targets[(targets.index(right) + 1) % len(targets)]
-                f.locator(f"#{qid}--{prompt}").select_option(choice)
+                f.locator(f"#q--{qid}--{prompt}").select_option(choice)
         elif kind == "fill-in":
-            f.locator(f"#{qid}--input").fill(question["correct"][0] if correct else "no idea")
+            f.locator(f"#q--{qid}--input").fill(question["correct"][0] if correct else "no idea")
         elif kind == "reflection":
-            f.locator(f"#{qid}--input").fill(f"My thoughts on {qid}, in a few words.")
+            f.locator(f"#q--{qid}--input").fill(f"My thoughts on {qid}, in a few words.")
 
     def answer_quiz(
         self, quiz: dict[str, Any], correct: bool = True, wrong: Collection[str] = ()

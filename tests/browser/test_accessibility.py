@@ -141,7 +141,7 @@ def test_a_quiz_done_with_the_keyboard_alone(lms: Lms, packages: Any) -> None:
     lms.frame.locator("section#assessment").wait_for()
     lms.page.wait_for_function(
         "() => document.getElementById('sco').contentDocument.activeElement.id"
-        " === 'assessment-title'"
+        " === 'assessment--title'"
     )
     key = lms.page.keyboard
     for q in quiz["questions"]:
@@ -151,25 +151,25 @@ def test_a_quiz_done_with_the_keyboard_alone(lms: Lms, packages: Any) -> None:
             key.press("Space")
             right = q["correct"][0] if kind == "single-choice" else str(q["correct"]).lower()
             for _ in range(10):
-                if focused(lms)["id"] == f"{qid}--{right}":
+                if focused(lms)["id"] == f"q--{qid}--{right}":
                     break
                 key.press("ArrowDown")
-            assert focused(lms)["checked"] and focused(lms)["id"] == f"{qid}--{right}"
+            assert focused(lms)["checked"] and focused(lms)["id"] == f"q--{qid}--{right}"
         elif kind == "multiple-response":
             for option in q["options"]:
-                tab_to(lms, f"#{qid}--{option}")
+                tab_to(lms, f"#q--{qid}--{option}")
                 if option in q["correct"]:
                     key.press("Space")
         elif kind == "matching":
             for prompt in q["prompts"]:
-                tab_to(lms, f"#{qid}--{prompt}")
+                tab_to(lms, f"#q--{qid}--{prompt}")
                 for _ in range(len(q["targets"]) + 1):
                     if focused(lms)["value"] == q["correct"][prompt]:
                         break
                     key.press("ArrowDown")
                 assert focused(lms)["value"] == q["correct"][prompt]
         else:
-            tab_to(lms, f"#{qid}--input")
+            tab_to(lms, f"#q--{qid}--input")
             key.type(q["correct"][0] if kind == "fill-in" else "Typed with the keyboard.")
     tab_to(lms, f'form[data-quiz="{quiz["id"]}"] [data-submit]')
     key.press("Enter")

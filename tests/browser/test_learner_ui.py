@@ -39,8 +39,8 @@ def test_enter_never_submits_and_blank_answers_are_counted_first(lms: Lms, packa
     form = lms.frame.locator(f'form[data-quiz="{quiz["id"]}"]')
     first = quiz["questions"][0]
     lms.answer(first)
-    lms.frame.locator(f"#{first['id']}--{first['correct'][0]}").press("Enter")
-    lms.frame.locator("#as-fill--input").press("Enter")
+    lms.frame.locator(f"#q--{first['id']}--{first['correct'][0]}").press("Enter")
+    lms.frame.locator("#q--as-fill--input").press("Enter")
     assert form.locator("[data-confirm]").is_hidden() and form.locator("[data-result]").is_hidden()
     assert lms.set_values("cmi.interactions.0.id") == [], "Enter sent nothing to the LMS"
 
@@ -80,11 +80,11 @@ def test_review_marks_each_item_and_keeps_answers_readable(lms: Lms, packages: A
     assert all(t.startswith("✗ ") for t in items.all_inner_texts())
     # The answers given, in controls now disabled, still read at 4.5:1 or better.
     chosen = [
-        lms.frame.locator("#as-match--dog"),  # a matching choice (a select)
-        lms.frame.locator("#as-fill--input"),  # typed text
+        lms.frame.locator("#q--as-match--dog"),  # a matching choice (a select)
+        lms.frame.locator("#q--as-fill--input"),  # typed text
         lms.frame.locator('[data-question="as-single"] input:checked + label'),
     ]
-    assert lms.frame.locator("#as-match--dog").is_disabled()
+    assert lms.frame.locator("#q--as-match--dog").is_disabled()
     for control in chosen:
         assert control.evaluate(CONTRAST) >= 4.5, control
     lms.close()

@@ -28,7 +28,7 @@ def test_single_sco_pager_contents_progress_and_focus(lms: Lms, packages: Any) -
 
     nxt.click()
     lms.frame.locator("section#reading").wait_for()
-    assert active_id(lms) == "reading-title", "focus moves to the new page's heading"
+    assert active_id(lms) == "reading--title", "focus moves to the new page's heading"
     assert lms.frame.locator('nav a[aria-current="page"]').get_attribute("data-nav") == "reading"
     assert (
         lms.frame.locator('[data-status-for="reading"]').inner_text() == strings["status.completed"]
@@ -37,7 +37,7 @@ def test_single_sco_pager_contents_progress_and_focus(lms: Lms, packages: Any) -
 
     lms.go_to("assessment")
     assert nxt.is_disabled()
-    assert active_id(lms) == "assessment-title"
+    assert active_id(lms) == "assessment--title"
     assert (
         lms.frame.locator('[data-status-for="assessment"]').inner_text()
         == strings["status.in-progress"]
@@ -68,7 +68,7 @@ def test_single_sco_pager_contents_progress_and_focus(lms: Lms, packages: Any) -
     # A link to another unit, in the unit's text, moves there like the contents do.
     lms.frame.locator("section#practice a", has_text="the reading").click()
     lms.frame.locator("section#reading").wait_for()
-    assert active_id(lms) == "reading-title"
+    assert active_id(lms) == "reading--title"
     lms.close()
     assert lms.set_values("cmi.location")[-1] == "reading"
     lms.assert_clean()

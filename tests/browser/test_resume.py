@@ -17,15 +17,17 @@ def start_mid_way(lms: Lms) -> None:
     """Save the reflection of unit 1, then half-answer unit 2's quiz without submitting it."""
     lms.frame.locator("[data-start]").click()
     lms.frame.locator("section#reading").wait_for()
-    lms.frame.locator("#think-first--input").fill("Commas, colons: dots. And a line\nbreak – ü ✓")
+    lms.frame.locator("#q--think-first--input").fill(
+        "Commas, colons: dots. And a line\nbreak – ü ✓"
+    )
     lms.frame.locator('form[data-quiz="reflect"] [data-submit]').click()
     lms.frame.locator(".reveal.is-open").wait_for()
     lms.frame.locator("[data-next]").click()
     lms.frame.locator("section#practice").wait_for()
-    lms.frame.locator("#pr-match--supply").select_option("sold")
-    lms.frame.locator("#pr-multi--blue").check()
-    lms.frame.locator("#pr-fill--input").fill("Par")
-    lms.frame.locator("#pr-fill--input").blur()
+    lms.frame.locator("#q--pr-match--supply").select_option("sold")
+    lms.frame.locator("#q--pr-multi--blue").check()
+    lms.frame.locator("#q--pr-fill--input").fill("Par")
+    lms.frame.locator("#q--pr-fill--input").blur()
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -48,7 +50,7 @@ def test_relaunch_returns_to_the_same_page_with_the_same_answers(
     lms.frame.locator("[data-resume-yes]").click()
     lms.frame.locator("section#practice").wait_for()
     assert lms.visible_section() == "practice"
-    assert lms.frame.evaluate("document.activeElement.id") == "practice-title"
+    assert lms.frame.evaluate("document.activeElement.id") == "practice--title"
     assert lms.controls() == before
     assert lms.frame.locator('.reveal[data-reveal-after="think-first"]').evaluate(
         "r => r.classList.contains('is-open')"
@@ -113,7 +115,7 @@ def test_without_an_lms_the_course_works_standalone(lms: Lms, packages: Any, mod
         lms.page.wait_for_function("document.documentElement.dataset.runtime === 'ready'")
     quiz = next(u for u in lms.course_data()["units"] if u["id"] == "assessment")["quiz"]
     lms.answer(quiz["questions"][0], correct=True)
-    lms.frame.locator(f"#{quiz['questions'][0]['id']}--apple").blur()
+    lms.frame.locator(f"#q--{quiz['questions'][0]['id']}--apple").blur()
     # Open the course again later, from its start page.
     lms.page.goto("about:blank")
     lms.open_standalone(package, "index.html" if mode == "single" else "assessment.html")
@@ -121,7 +123,7 @@ def test_without_an_lms_the_course_works_standalone(lms: Lms, packages: Any, mod
         assert lms.frame.locator("[data-resume]").is_visible()
         lms.frame.locator("[data-resume-yes]").click()
         lms.frame.locator("section#assessment").wait_for()
-    assert lms.frame.locator(f"#{quiz['questions'][0]['id']}--apple").is_checked()
+    assert lms.frame.locator(f"#q--{quiz['questions'][0]['id']}--apple").is_checked()
     lms.answer_quiz(quiz, correct=True)
     assert lms.strings()["result.passed"].format(**{"pass": 80}) in lms.result(quiz["id"])
     lms.assert_clean()

@@ -100,18 +100,18 @@ def fill_to_the_brim(lms: Lms, question: dict[str, Any]) -> None:
     """The answer that takes the most room in suspend_data."""
     f, qid, kind = lms.frame, question["id"], question["type"]
     if kind == "single-choice":
-        f.locator(f"#{qid}--{question['options'][-1]}").check()
+        f.locator(f"#q--{qid}--{question['options'][-1]}").check()
     elif kind == "true-false":
-        f.locator(f"#{qid}--false").check()
+        f.locator(f"#q--{qid}--false").check()
     elif kind == "multiple-response":
         for option in question["options"]:
-            f.locator(f"#{qid}--{option}").check()
+            f.locator(f"#q--{qid}--{option}").check()
     elif kind == "matching":
         for prompt in question["prompts"]:
-            f.locator(f"#{qid}--{prompt}").select_option(question["targets"][-1])
+            f.locator(f"#q--{qid}--{prompt}").select_option(question["targets"][-1])
     else:
         limit = question["maxLength"]
-        f.locator(f"#{qid}--input").fill((FILLER * (limit // len(FILLER) + 1))[:limit])
+        f.locator(f"#q--{qid}--input").fill((FILLER * (limit // len(FILLER) + 1))[:limit])
 
 
 @pytest.mark.parametrize(("target", "units"), [("scorm12", 10), ("scorm2004", 16)])

@@ -175,7 +175,7 @@ def test_wrong_answers_fail_then_a_retry_passes(
 
     retry = lms.frame.locator(f'form[data-quiz="{quiz["id"]}"] [data-retry]')
     retry.click()
-    assert not lms.frame.locator(f"#{quiz['questions'][0]['id']}--apple").is_checked()
+    assert not lms.frame.locator(f"#q--{quiz['questions'][0]['id']}--apple").is_checked()
     lms.answer_quiz(quiz, correct=True)
     assert strings["result.passed"].format(**{"pass": 80}) in lms.result(quiz["id"])
     assert retry.is_hidden()

@@ -100,6 +100,72 @@ def _byte_order_mark(course: Path, _outside: Path) -> None:
     _rewrite_text_files(course, lambda raw: b"\xef\xbb\xbf" + raw)
 
 
+#: A valid data set (data/rates.yaml) for cases that break how it is read.
+DATASET = """id: rates
+title: Rates by region
+measure: Rate
+unit: per 100,000
+source: A survey
+rows:
+  - {label: North, value: 1}
+"""
+
+
+def _fifo(rel: str) -> Callable[[Path, Path], None]:
+    """Replace (or add) `rel` with a named pipe that nothing ever writes to: reading it hangs."""
+
+    def make(course: Path, _outside: Path) -> None:
+        path = course / rel
+        path.parent.mkdir(exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+
+    return make
+
+
+def _link_out(rel: str, content: Callable[[Path], bytes]) -> Callable[[Path, Path], None]:
+    """Replace (or add) `rel` with a link to a file outside the course holding `content`."""
+
+    def make(course: Path, outside: Path) -> None:
+        target = outside / Path(rel).name
+        target.write_bytes(content(course))
+        path = course / rel
+        path.parent.mkdir(exist_ok=True)
+        path.unlink(missing_ok=True)
+        path.symlink_to(target)
+
+    return make
+
+
+def _link(rel: str, target: str) -> Callable[[Path, Path], None]:
+    def make(course: Path, _outside: Path) -> None:
+        (course / rel).parent.mkdir(exist_ok=True)
+        (course / rel).unlink(missing_ok=True)
+        (course / rel).symlink_to(target)
+
+    return make
+
+
+def _course_yaml_folder(course: Path, _outside: Path) -> None:
+    (course / "course.yaml").unlink()
+    (course / "course.yaml").mkdir()
+
+
+def _data_folder_outside(course: Path, outside: Path) -> None:
+    (outside / "data").mkdir()
+    (outside / "data" / "rates.yaml").write_text(DATASET, encoding="utf-8")
+    (course / "data").symlink_to(outside / "data")
+
+
+def _oversize(rel: str, head: bytes, filler: bytes, size: int) -> Callable[[Path, Path], None]:
+    def make(course: Path, _outside: Path) -> None:
+        path = course / rel
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(head + filler * (size // len(filler) + 1))
+
+    return make
+
+
 GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "oversize-markdown": _oversize_markdown,
     "symlink-outside-course": _symlink_outside_course,
@@ -107,6 +173,38 @@ GENERATORS: dict[str, Callable[[Path, Path], None]] = {
     "yaml-nested-too-deeply": _yaml_nested_too_deeply,
     "crlf-line-ends": _crlf_line_ends,
     "byte-order-mark": _byte_order_mark,
+    "unit-fifo": _fifo("units/extra.md"),
+    "quiz-fifo": _fifo("quizzes/extra.yaml"),
+    "data-fifo": _fifo("data/extra.yaml"),
+    "course-yaml-fifo": _fifo("course.yaml"),
+    "media-fifo": _fifo("media/diagram.png"),
+    "handout-fifo": _fifo("media/handout.pdf"),
+    "course-yaml-folder": _course_yaml_folder,
+    "data-symlink-outside-course": _link_out("data/rates.yaml", lambda _: DATASET.encode()),
+    "data-folder-symlink-outside-course": _data_folder_outside,
+    "data-symlink-dev-zero": _link("data/rates.yaml", "/dev/zero"),
+    "media-symlink-dev-zero": _link("media/diagram.png", "/dev/zero"),
+    "course-yaml-symlink-outside-course": _link_out(
+        "course.yaml", lambda course: (course / "course.yaml").read_bytes()
+    ),
+    "quiz-symlink-outside-course": _link_out(
+        "quizzes/check.yaml", lambda course: (course / "quizzes" / "check.yaml").read_bytes()
+    ),
+    "oversize-data-yaml": _oversize(
+        "data/rates.yaml", DATASET.encode(), b"# a comment line of filler\n", 3 << 20
+    ),
+    "oversize-quiz-yaml": _oversize(
+        "quizzes/check.yaml",
+        (GOOD / "quizzes" / "check.yaml").read_bytes(),
+        b"# a comment line of filler\n",
+        3 << 20,
+    ),
+    "oversize-svg": _oversize(
+        "media/diagram.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg">\n',
+        b'<rect width="1" height="1"/>\n',
+        6 << 20,
+    ),
 }
 
 
@@ -179,8 +277,8 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
 
 
 def test_the_corpus_is_complete() -> None:
-    """At least 40 genuinely broken cases, each with a folder, and no folder without a case."""
-    assert len(BROKEN) >= 40
+    """At least 100 cases, each with a folder, and no folder without a case."""
+    assert len(BROKEN) + len(ACCEPTED) >= 100
     folders = {p.name for p in CORPUS.iterdir() if p.is_dir() and p.name[0] not in "._"}
     assert folders == set(EXPECTED)
     for name in BROKEN:

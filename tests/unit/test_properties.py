@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import posixpath
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -258,3 +259,71 @@ def test_cached_rebuilds_give_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
     rebuilt = _zips(build(BuildSettings(course_dir=course, out_dir=warm)))
     cold = _zips(build(BuildSettings(course_dir=course, out_dir=tmp_path / "cold", cache=False)))
     assert rebuilt == cold != first
+
+
+# Any text at all, control characters, lone surrogates and private-use characters included:
+# written into YAML as JSON escapes ("\u0001", "\ud800"), which YAML reads back as those characters.
+any_text = st.text(max_size=40)
+# File names as a file system can hold them (no '/', no NUL, no surrogates; at most 255 bytes).
+file_names = st.text(
+    st.characters(codec="utf-8", exclude_characters="/\0", exclude_categories=("Cs",)),
+    min_size=1,
+    max_size=30,
+).filter(lambda s: s not in (".", "..") and len(s.encode()) <= 200)
+
+
+def _ids_are_unique(html: str) -> bool:
+    found = re.findall(r'\sid="([^"]*)"', html)
+    return len(found) == len(set(found))
+
+
+@SETTINGS
+@given(
+    files=courses(),
+    uid=st.one_of(ids, any_text),
+    title=any_text,
+    unit_name=file_names,
+    media_name=file_names,
+)
+def test_any_ids_titles_and_file_names_give_packages_or_diagnostics(
+    files: dict[str, bytes], uid: str, title: str, unit_name: str, media_name: str
+) -> None:
+    """An id, a title, a unit file name and a media file name of any Unicode: the build gives
+    packages (with well-formed manifests and no id twice on a page) or diagnostics, never a
+    traceback."""
+    with tempfile.TemporaryDirectory() as tmp:
+        course = write(files, Path(tmp) / "course")
+        unit = sorted(course.glob("units/*.md"))[0]
+        old_id = unit.stem
+        front, body = unit.read_text(encoding="utf-8").split("\n---\n", 1)
+        front = re.sub(r"(?m)^id: .*$", lambda _: f"id: {json.dumps(uid)}", front)
+        front = re.sub(r"(?m)^title: .*$", lambda _: f"title: {json.dumps(title)}", front)
+        body += f"\n\n![A figure](<../media/{media_name}>)\n"
+        unit.unlink()
+        (course / "units" / f"{unit_name}.md").write_text(
+            front + "\n---\n" + body, encoding="utf-8"
+        )
+        (course / "media" / media_name).write_bytes(PNG)
+        course_yaml = (course / "course.yaml").read_text(encoding="utf-8")
+        course_yaml = re.sub(
+            r"(?m)^units: \[(.*)\]$",
+            lambda m: (
+                "units: " + json.dumps([uid if u == old_id else u for u in m.group(1).split(", ")])
+            ),
+            course_yaml,
+        )
+        (course / "course.yaml").write_text(course_yaml, encoding="utf-8")
+        try:
+            result = build(BuildSettings(course_dir=course, out_dir=Path(tmp) / "out"))
+        except BuildFailed as failed:
+            assert failed.diagnostics
+            assert all(
+                d.line >= 1 and re.fullmatch(r"[EW]\d{3}", d.code) for d in failed.diagnostics
+            )
+            return
+        for output in result.outputs:
+            with zipfile.ZipFile(output.path) as zf:
+                etree.fromstring(zf.read("imsmanifest.xml"))
+                for name in zf.namelist():
+                    if name.endswith(".html"):
+                        assert _ids_are_unique(zf.read(name).decode()), name
