@@ -584,6 +584,13 @@ class _Anchors:
         return f"{slug}-{n}"
 
 
+def heading_slugger(tokens: Sequence[Token], text: str) -> Callable[[str], str]:
+    """The function that gives each heading without `{#id}`, in document order, the anchor the
+    page will give it (an author's `{#id}` elsewhere in the unit pushes it to `slug-2`)."""
+    anchors = _Anchors(tokens, text, lambda *args, **kwargs: None)
+    return lambda title: anchors.heading(slugify(title))
+
+
 def _attr_block_line(text: str, tok: Token, line0: int | None) -> int | None:
     """The line of the `{...}` block that gave `tok` its attributes (it stands above it)."""
     if not tok.map:
