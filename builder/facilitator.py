@@ -24,6 +24,8 @@ from builder.render import (
 
 TEMPLATE = "facilitator.html.j2"
 STYLESHEET = "facilitator.css"
+#: The interactive blocks' own stylesheet, inlined after the guide's (blocks print as sections).
+BLOCKS_STYLESHEET = "blocks.css"
 #: Where a unit's quiz goes in its rendered Markdown (see markdown.py, `::: quiz`).
 QUIZ_SLOT = '<div class="quiz-slot" data-quiz-slot></div>\n'
 
@@ -77,7 +79,10 @@ def render_guide(rendered: RenderedCourse) -> bytes:
     if rendered.audience != "facilitator":
         raise ValueError("the facilitator's guide needs the facilitator rendering")
     course = rendered.course
-    css = (templates_dir() / "static" / STYLESHEET).read_text(encoding="utf-8")
+    css = "".join(
+        (templates_dir() / "static" / name).read_text(encoding="utf-8")
+        for name in (STYLESHEET, BLOCKS_STYLESHEET)
+    )
     t = catalogue(course.language)
     parts = {}
     for unit in course.units:

@@ -24,6 +24,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from builder.errors import Diagnostic
+from builder.media import player_kind
 
 Audience = Literal["learner", "facilitator"]
 
@@ -31,9 +32,12 @@ Audience = Literal["learner", "facilitator"]
 CALLOUTS = ("aim", "example", "note", "key-point", "reflection", "quote", "facilitator")
 #: Structural containers with their own rendering.
 STRUCTURAL = ("reveal", "figure", "quiz", "chart")
+#: Interactive blocks: plain HTML that runtime/blocks.js enhances (they read and print without it).
+#: `cards` are the click-to-reveal cards: `::: reveal` already names content shown after a question.
+BLOCKS = ("accordion", "tabs", "cards", "steps", "zoom")
 #: Editor's notes: kept in the source, never rendered for anyone.
 EDITOR = "editor"
-CONTAINERS = (*CALLOUTS, *STRUCTURAL, EDITOR)
+CONTAINERS = (*CALLOUTS, *STRUCTURAL, *BLOCKS, EDITOR)
 
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 #: Schemes that run code or smuggle content past the package's own files; refused everywhere.
@@ -53,6 +57,9 @@ _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.MULTILINE)
 
 #: Renders the chart of a data set: (data set id, HTML id prefix) -> HTML, or None if unknown.
 ChartRenderer = Callable[[str, str], str | None]
+#: Renders a video or audio file written with image syntax: (package path, its words) -> the
+#: player's HTML and the problems found, as (code, message).
+MediaPlayer = Callable[[str, str], tuple[str, list[tuple[str, str]]]]
 
 
 @dataclass
@@ -201,8 +208,18 @@ _OTHER_TOOLS_NAMES = {
     "caution": "note",
     "danger": "note",
     "important": "key-point",
-    "details": "reveal",
-    "spoiler": "reveal",
+    "details": "accordion",
+    "collapse": "accordion",
+    "dropdown": "accordion",
+    "tab": "tabs",
+    "tabset": "tabs",
+    "spoiler": "cards",
+    "flashcards": "cards",
+    "flip": "cards",
+    "card": "cards",
+    "step": "steps",
+    "process": "steps",
+    "lightbox": "zoom",
     "todo": EDITOR,
     "comment": EDITOR,
 }
@@ -320,6 +337,7 @@ def render_markdown(
     figure_image: Callable[[str], str | None],
     heading_base: int = 2,
     chart: ChartRenderer | None = None,
+    media_player: MediaPlayer | None = None,
 ) -> RenderedMarkdown:
     """Render one unit's Markdown; links are passed through `resolve_link` (href, error)."""
     md = parser()
@@ -364,6 +382,8 @@ def render_markdown(
         for line0, found in distributor_notes(tokens):
             message, hint = distributor_warning(found)
             diag(line0, "W305", message, hint=hint, severity="warning")
+
+    tokens = _shape_blocks(tokens, doc_id, audience, labels, diag)
 
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     shift = heading_base - min(levels) if levels else 0
@@ -486,6 +506,11 @@ def render_markdown(
                         child.attrSet("loading", "lazy")
                         result.media.add(new_src)
                         result.media_lines.setdefault(new_src, first_line + line)
+                        if media_player is not None and player_kind(new_src):
+                            html, problems = media_player(new_src, child.content)
+                            for code, message in problems:
+                                diag(line, code, message)
+                            child.type, child.content, child.children = "html_inline", html, None
     if too_deep:
         # markdown-it stops reading at its nesting limit: whatever else it found is unreliable.
         result.diagnostics = [d for d in result.diagnostics if d.code == "E354"]
@@ -557,6 +582,13 @@ class _Anchors:
         self.next[slug] = n + 1
         self.taken.add(f"{slug}-{n}")
         return f"{slug}-{n}"
+
+
+def heading_slugger(tokens: Sequence[Token], text: str) -> Callable[[str], str]:
+    """The function that gives each heading without `{#id}`, in document order, the anchor the
+    page will give it (an author's `{#id}` elsewhere in the unit pushes it to `slug-2`)."""
+    anchors = _Anchors(tokens, text, lambda *args, **kwargs: None)
+    return lambda title: anchors.heading(slugify(title))
 
 
 def _attr_block_line(text: str, tok: Token, line0: int | None) -> int | None:
@@ -635,6 +667,31 @@ def _render_container(
         tok.content = (
             f'<figure class="chart" id="{_attr(doc_id)}--{CHART_PREFIX}{_attr(args)}">\n{html}'
         )
+    elif name == "zoom":
+        if not opening:
+            tok.content = "</figcaption>\n</figure>\n"
+            return
+        src = figure_image(args) if args else None
+        img = ""
+        if src:
+            img = f'<img src="{_attr(src)}" alt="" loading="lazy">\n'
+            result.media.add(src)
+        else:
+            diag(
+                line0,
+                "E362",
+                f"'::: zoom' image '{args}' not found in the course's media"
+                if args
+                else "'::: zoom' without an image",
+                hint="write '::: zoom media/<file>' with an image in media/, and the caption "
+                "inside the block; did you mean '::: figure'?",
+            )
+        label = labels.get("block.zoom", "Enlarge image")
+        close = labels.get("block.close", "Close")
+        tok.content = (
+            f'<figure class="figure block-zoom" data-block="zoom" data-zoom="{_attr(label)}" '
+            f'data-close="{_attr(close)}">\n{img}<figcaption>\n'
+        )
     elif name == "figure":
         if opening:
             src = figure_image(args) if args else None
@@ -677,3 +734,169 @@ def _esc(text: str) -> str:
 
 def _attr(text: str) -> str:
     return _esc(text).replace('"', "&quot;")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The HTML a sectioned block is made of (`{id}` and labels filled in by `_shape_blocks`)."""
+
+    outer: tuple[str, str]
+    """Around the whole block."""
+    inner: tuple[str, str]
+    """Around the sections (after any text before the first heading)."""
+    section: tuple[str, str, str]
+    """Before a section's heading, after it, and after the section."""
+
+
+_SHAPES = {
+    "accordion": _Shape(
+        ('<div class="block block-accordion" data-block="accordion" id="{id}">\n', "</div>\n"),
+        ("", ""),
+        (
+            '<details class="block-section"{open}>\n<summary class="block-summary">\n',
+            '</summary>\n<div class="block-body">\n',
+            "</div>\n</details>\n",
+        ),
+    ),
+    "tabs": _Shape(
+        (
+            '<div class="block block-tabs" data-block="tabs" id="{id}" '
+            'data-label="{label_tabs}">\n',
+            "</div>\n",
+        ),
+        ("", ""),
+        ('<section class="block-section block-tab">\n', "", "</section>\n"),
+    ),
+    "cards": _Shape(
+        (
+            '<div class="block block-cards" data-block="reveal" id="{id}" '
+            'data-show="{label_show}" data-hide="{label_hide}">\n',
+            "</div>\n",
+        ),
+        ("", ""),
+        (
+            '<div class="block-card">\n',
+            '<div class="block-card-answer">\n',
+            "</div>\n</div>\n",
+        ),
+    ),
+    "steps": _Shape(
+        ('<div class="block block-steps" data-block="steps" id="{id}">\n', "</div>\n"),
+        ('<ol class="block-steps-list">\n', "</ol>\n"),
+        ('<li class="block-step">\n', "", "</li>\n"),
+    ),
+}
+#: What a section is called in each block's messages.
+_SECTION_WORD = {"accordion": "section", "tabs": "tab", "cards": "card", "steps": "step"}
+
+
+def _html_token(content: str) -> Token:
+    tok = Token("html_block", "", 0)
+    tok.content, tok.block = content, True
+    return tok
+
+
+def _matching_close(tokens: Sequence[Token], at: int) -> int:
+    """Index of the container close that ends the container opened at `at`."""
+    depth = 0
+    for j in range(at, len(tokens)):
+        if tokens[j].type == _OPEN:
+            depth += 1
+        elif tokens[j].type == _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tokens) - 1
+
+
+def _shape_blocks(
+    tokens: list[Token],
+    doc_id: str,
+    audience: Audience,
+    labels: dict[str, str],
+    diag: Callable[..., None],
+) -> list[Token]:
+    """Give each sectioned block (accordion, tabs, cards, steps) its HTML, section by heading.
+
+    Each heading of the block's highest level inside it starts a section; text before the first
+    heading stays in front of the sections. `::: steps` may hold a single list instead.
+    """
+    before: dict[int, list[str]] = {}
+    counts: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        if tok.type != _OPEN or _container_name(tok) not in _SHAPES:
+            continue
+        name = _container_name(tok)
+        line0 = tok.map[0] if tok.map else 0
+        end = _matching_close(tokens, i)
+        counts[name] = counts.get(name, 0) + 1
+        shape = _SHAPES[name]
+        fill = {
+            "id": _attr(f"{doc_id}--block-{name}-{counts[name]}"),
+            "open": " open" if audience == "facilitator" else "",
+            "label_tabs": _attr(labels.get("block.tabs", "Sections")),
+            "label_show": _attr(labels.get("block.show", "Show answer")),
+            "label_hide": _attr(labels.get("block.hide", "Hide answer")),
+        }
+        args = tok.info.strip()[len(name) :].strip()
+        if args:
+            diag(
+                line0,
+                "E360",
+                f"'::: {name}' takes no name after it, found '{args}'",
+                hint=f"did you mean '::: {name}' alone, then a heading '## {args}'? Each "
+                f"heading inside starts a {_SECTION_WORD[name]}",
+            )
+        top = [j for j in range(i + 1, end) if tokens[j].level == tok.level + 1]
+        heads = [j for j in top if tokens[j].type == "heading_open"]
+        tok.type, tok.content = "html_block", shape.outer[0].format(**fill)
+        tokens[end].type, tokens[end].content = "html_block", shape.outer[1]
+        if not heads:
+            lists = [j for j in top if tokens[j].type in ("bullet_list_open", "ordered_list_open")]
+            if name == "steps" and len(lists) == 1 and top[0] == lists[0]:
+                _number_list(tokens, lists[0], end)
+                continue
+            word = _SECTION_WORD[name]
+            alt = "a list of steps" if name == "steps" else f"each {word}"
+            diag(
+                line0,
+                "E361",
+                f"'::: {name}' has no headings: each heading inside starts a {word}",
+                hint=f"start {alt} with a heading ('## Title'); did you mean '::: note' "
+                "(a box without sections)?",
+            )
+            continue
+        level = min(tokens[j].tag for j in heads)
+        starts = [j for j in heads if tokens[j].tag == level]
+        first, (sec_open, sec_mid, sec_close) = True, shape.section
+        for j in starts:
+            html = ("" if first else sec_close) + (shape.inner[0] if first else "") + sec_open
+            before.setdefault(j, []).append(html.format(**fill))
+            if sec_mid:
+                before.setdefault(j + 3, []).append(sec_mid)  # after heading_close
+            first = False
+        before.setdefault(end, []).append(sec_close + shape.inner[1])
+    if not before:
+        return tokens
+    out: list[Token] = []
+    for i, tok in enumerate(tokens):
+        out += [_html_token(html) for html in before.get(i, ())]
+        out.append(tok)
+    return out
+
+
+def _number_list(tokens: list[Token], at: int, end: int) -> None:
+    """Turn the list opened at `at` (inside a `::: steps` ending at `end`) into a numbered one."""
+    depth = 0
+    for j in range(at, end):
+        tok = tokens[j]
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+            if depth == 1:
+                tok.type, tok.tag = "ordered_list_open", "ol"
+                tok.attrJoin("class", "block-steps-list")
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+            if depth == 0:
+                tok.type, tok.tag = "ordered_list_close", "ol"
+                return

@@ -268,6 +268,34 @@ class Reporting(Strict):
     assessment: Id | None = None
 
 
+#: A colour as CSS writes it in hex: '#0b5cad' or '#08c'.
+Colour = Annotated[str, StringConstraints(pattern=r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
+#: Font family names separated by commas, e.g. 'Georgia, "Times New Roman", serif': installed
+#: fonts only (nothing that could load a file or end the CSS rule).
+FontStack = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        pattern=r"^\s*(\"[A-Za-z0-9 -]+\"|'[A-Za-z0-9 -]+'|[A-Za-z][A-Za-z0-9 -]*)"
+        r"(\s*,\s*(\"[A-Za-z0-9 -]+\"|'[A-Za-z0-9 -]+'|[A-Za-z][A-Za-z0-9 -]*))*\s*$",
+        max_length=300,
+    ),
+]
+
+
+class Theme(Strict):
+    """Branding: the accent colour, a logo and a font stack (builder/theme.py)."""
+
+    accent: Colour = "#0b5cad"
+    accent_dark: Colour | None = None
+    """The accent on dark pages; by default the accent lightened until it reads well."""
+    logo: str | None = None
+    """An image in media/, shown above the course title (decorative: the title says it)."""
+    font: FontStack | None = None
+    dark: bool = True
+    """Dark pages when the learner's system asks for them (prefers-color-scheme)."""
+
+
 class CourseFile(Strict):
     """course.yaml as written."""
 
@@ -285,6 +313,7 @@ class CourseFile(Strict):
     packaging: Mode = "single"
     allow_active_media: bool = False
     """Package .html, .js, .xml media and scripted SVG (they run at the LMS's address)."""
+    theme: Theme | None = None
     units: Annotated[tuple[Id, ...], Field(min_length=1)]
 
 
@@ -308,6 +337,7 @@ class Course(Strict):
     """course.yaml's path as authors see it in messages."""
     introduction_line: int = 1
     """The line of course.yaml where the introduction's text starts."""
+    theme: Theme | None = None
 
     @property
     def duration(self) -> int:

@@ -25,7 +25,9 @@ from builder.package import (
     write_bytes_atomic,
     write_package,
 )
-from builder.render import PageContext, PageSpec, RenderedCourse, static_files
+from builder.render import ASSET_DIR, PageContext, PageSpec, RenderedCourse, static_files
+from builder.theme import STYLESHEET as THEME_STYLESHEET
+from builder.theme import theme_css
 
 
 class PageStore(Protocol):
@@ -178,6 +180,9 @@ def package_entries(
         else:
             entries.append(Entry(spec.path, deflated=pages.page(context, spec, target, page)))
     shared = [Entry(f.path, source=f.source) for f in static_files()]
+    if rendered.course.theme is not None:
+        css = theme_css(rendered.course.theme).encode()
+        shared.append(Entry(f"{ASSET_DIR}/{THEME_STYLESHEET}", data=css))
     media = sorted(rendered.media.values(), key=lambda m: m.path)
     shared += [Entry(m.path, source=m.source) for m in media]
     if target == "scorm12":

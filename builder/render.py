@@ -32,6 +32,7 @@ from builder.markdown import (
     render_markdown,
     unsafe_url,
 )
+from builder.media import media_player
 from builder.model import Course, Quiz, Unit, response_id
 from builder.model import Mode as Mode  # re-exported for older imports: both live in the model
 from builder.model import Target as Target
@@ -42,8 +43,9 @@ from builder.suspend import fill_in_max_length
 ASSET_DIR = "assets"
 RUNTIME_FILE = "scorm-runtime.js"
 #: Runtime scripts in load order: the tracker (speaks SCORM), then the course UI that uses it.
-RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js")
-STATIC_FILES = ("theme.css",)
+RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js", "blocks.js")
+#: Stylesheets every page links, in this order: the theme, then the interactive blocks.
+STATIC_FILES = ("theme.css", "blocks.css")
 
 
 def templates_dir() -> Path:
@@ -480,6 +482,13 @@ def _unit_renderer(
     def render(unit: Unit) -> CachedUnit:
         unit_media: dict[str, MediaFile] = {}
         resolve, figure = _resolver(course, unit.file, unit.id, mode, root, unit_media, by_file)
+
+        def player(src: str, title: str) -> tuple[str, list[tuple[str, str]]]:
+            html, files, problems = media_player(root, src, title, course.language)
+            for rel in files:  # captions and poster travel with the media file
+                unit_media.setdefault(rel, MediaFile(rel, root / rel))
+            return html, problems
+
         rendered = render_markdown(
             unit.body,
             doc_id=unit.id,
@@ -490,6 +499,7 @@ def _unit_renderer(
             resolve_link=resolve,
             figure_image=figure,
             chart=chart,
+            media_player=player,
         )
         quiz_diags, links, quiz_html = _check_quiz_links(course, unit, resolve, rendered, root)
         return rendered, quiz_diags, links, unit_media, quiz_html
@@ -611,6 +621,9 @@ def render_units(
                         hint=f"did you mean '{close[0]}'?" if close else None,
                     )
                 )
+    if course.theme is not None and course.theme.logo is not None:
+        logo = course.theme.logo  # checked by validate: an image in media/
+        out.media.setdefault(logo, MediaFile(logo, root / logo))
     if course.introduction:
         resolve, figure = _resolver(course, None, "home", mode, root, out.media)
         out.intro = render_markdown(

@@ -40,7 +40,7 @@ from markdown_it.token import Token
 
 from builder import __version__
 from builder.errors import BuildFailed, Diagnostic
-from builder.markdown import CONTAINER, EDITOR, parser, slugify
+from builder.markdown import CONTAINER, EDITOR, heading_slugger, parser
 from builder.model import Course, DataSet, Quiz
 from builder.sources import SourceFile, SourceTree, load_sources, load_yaml_file
 
@@ -327,6 +327,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], list[int], Sha
     block_shape."""
     env: dict[str, Any] = {}
     tokens = parser().parse(text, env)
+    slug = heading_slugger(tokens, text)
     lines = text.split("\n")
     blocks: list[Block] = []
     anchor = "top"
@@ -388,7 +389,7 @@ def markdown_blocks(text: str, prefix: str) -> tuple[list[Block], list[int], Sha
             cont = re.sub(r"[^>\s]", " ", lines[first][: spans[0][1]])
         keep = ""
         if parent == "heading_open" and not heading_id:
-            keep = slugify(tok.content)
+            keep = slug(tok.content)
         blocks.append(Block(key, first, spans, list(tok.children), facilitator > 0, cont, keep))
     return blocks, skipped, _shape(tokens)
 

@@ -6,7 +6,7 @@ import difflib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -28,11 +28,13 @@ from builder.model import (
     Reporting,
     Sequencing,
     SingleChoice,
+    Theme,
     Unit,
     UnitMeta,
     response_id,
 )
 from builder.sources import Loc, SourceFile, SourceTree
+from builder.theme import LOGO_SUFFIXES, contrast_problems
 
 
 def _field_path(loc: Loc) -> str:
@@ -797,6 +799,8 @@ def validate_course(
                     f"assessment unit '{rep.assessment}' has no graded quiz",
                 )
             )
+    if cfile is not None and cfile.theme is not None and tree.course is not None:
+        diags += _theme_problems(cfile.theme, tree.course, tree.root)
 
     if has_errors(diags):
         raise CourseInvalid(diags, _standin_course(metas, quizzes, datasets))
@@ -818,5 +822,39 @@ def validate_course(
         allow_active_media=cfile.allow_active_media,
         source=tree.course.display,
         introduction_line=_text_line(tree.course, ("introduction",), cfile.introduction),
+        theme=cfile.theme,
     )
     return course, sorted(diags)
+
+
+def _theme_problems(theme: Theme, course_src: SourceFile, root: Path) -> list[Diagnostic]:
+    """E380 for a colour pair of the theme below WCAG AA; E381 for a logo that is not an image
+    in media/."""
+    out = [
+        course_src.diagnostic(
+            ("theme", field),
+            "E380",
+            message,
+            hint="choose a darker accent (or, for dark pages, a lighter accent_dark)",
+        )
+        for field, message in contrast_problems(theme)
+    ]
+    if theme.logo is not None:
+        rel = PurePosixPath(theme.logo)
+        inside = (root / rel).resolve().is_relative_to(root.resolve())
+        if (
+            rel.is_absolute()
+            or not rel.as_posix().startswith("media/")
+            or not inside
+            or not (root / rel).is_file()
+            or rel.suffix.lower() not in LOGO_SUFFIXES
+        ):
+            out.append(
+                course_src.diagnostic(
+                    ("theme", "logo"),
+                    "E381",
+                    f"logo '{theme.logo}' is not an image in media/",
+                    hint="name a .png, .jpg, .gif or .webp file in the course's media/ folder",
+                )
+            )
+    return out
