@@ -25,6 +25,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from builder.errors import Diagnostic
 from builder.media import player_kind
+from builder.text import FOR_THE_DISTRIBUTOR, distributor_warning, unsafe_url
 
 Audience = Literal["learner", "facilitator"]
 
@@ -41,9 +42,6 @@ CONTAINERS = (*CALLOUTS, *STRUCTURAL, *BLOCKS, EDITOR)
 
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 #: Schemes that run code or smuggle content past the package's own files; refused everywhere.
-UNSAFE_SCHEMES = frozenset(("javascript", "vbscript", "data", "file"))
-_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
-_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 #: Raw HTML as authors write it: a tag, a closing tag or a comment (shown as text, never run).
 _RAW_HTML = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|!--)")
 _ATTR_LINE = re.compile(r"^ {0,3}\{.*\}[ \t]*$")
@@ -145,13 +143,6 @@ class LinkError(str):
 
 def _any_link(url: str) -> bool:
     return True
-
-
-def unsafe_url(url: str) -> bool:
-    """True if a browser would run or inline `url` (javascript:, data:, …) instead of fetching."""
-    # Browsers ignore control characters and spaces inside a scheme: 'java\tscript:' runs.
-    m = _SCHEME.match(_CONTROL.sub("", url).lower())
-    return m is not None and m.group(1) in UNSAFE_SCHEMES
 
 
 def _strip_unsafe_urls(state: StateCore) -> None:
@@ -258,39 +249,15 @@ def container_problems(tokens: Sequence[Token]) -> list[tuple[int, str, str, str
     return out
 
 
-#: Wording that addresses whoever publishes or distributes the course, not its learners.
-_FOR_THE_DISTRIBUTOR = re.compile(
-    r"\b(?:TODO|FIXME|TBD)\b"
-    r"|(?i:\bbefore (?:distributing|publishing|releasing|you (?:distribute|publish|release))\b)"
-    r"|(?i:\bnote (?:to|for) (?:the )?(?:distributor|publisher|editor)s?\b)"
-)
-
-
-def meant_for_the_distributor(text: str) -> str | None:
-    """The words of `text` that address its distributor or editor (a to-do, a caveat), if any."""
-    m = _FOR_THE_DISTRIBUTOR.search(text)
-    return m.group() if m else None
-
-
 def distributor_notes(tokens: Sequence[Token]) -> list[tuple[int, str]]:
     """(line from 0, words) of each paragraph or heading whose text addresses the distributor."""
     out = []
     for tok in tokens:
         if tok.type == "inline" and tok.map:
-            m = _FOR_THE_DISTRIBUTOR.search(tok.content)
+            m = FOR_THE_DISTRIBUTOR.search(tok.content)
             if m:
                 out.append((tok.map[0] + tok.content.count("\n", 0, m.start()), m.group()))
     return out
-
-
-def distributor_warning(words: str) -> tuple[str, str]:
-    """Message and hint of W305."""
-    return (
-        f"'{words}' reads as a note for whoever edits or distributes the course, and learners "
-        "would see it",
-        "finish the text, or keep the note in a '::: editor' block (never published) or in "
-        "course.yaml's credits.distribution (manifest and facilitator's edition only)",
-    )
 
 
 def _unknown_block(name: str) -> tuple[str, str]:

@@ -30,7 +30,6 @@ from builder.markdown import (
     inline_problems,
     parser,
     render_markdown,
-    unsafe_url,
 )
 from builder.media import media_player
 from builder.model import Course, Quiz, Unit, response_id
@@ -38,6 +37,7 @@ from builder.model import Mode as Mode  # re-exported for older imports: both li
 from builder.model import Target as Target
 from builder.sources import Loc, active_content, media_problem, parse_yaml, read_text
 from builder.suspend import fill_in_max_length
+from builder.text import unsafe_url
 
 #: Where unit pages find shared files, relative to the package root.
 ASSET_DIR = "assets"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from builder.errors import Diagnostic
+from builder.text import unsafe_url
 
 if TYPE_CHECKING:
     import types
@@ -902,8 +903,6 @@ def active_content(root: Path, rel: str, allow_active: bool = False) -> str | No
 
 def _svg_problem(raw: bytes, rel: str) -> str | None:
     from lxml import etree  # only for a course with SVG media
-
-    from builder.markdown import unsafe_url
 
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False

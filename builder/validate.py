@@ -13,7 +13,6 @@ from pydantic import BaseModel, ValidationError
 
 from builder.errors import BuildFailed, Diagnostic, has_errors
 from builder.itemcheck import check_items
-from builder.markdown import distributor_warning, meant_for_the_distributor, unsafe_url
 from builder.model import (
     QUESTION_TYPES,
     Course,
@@ -34,6 +33,7 @@ from builder.model import (
     response_id,
 )
 from builder.sources import Loc, SourceFile, SourceTree
+from builder.text import distributor_warning, meant_for_the_distributor, unsafe_url
 from builder.theme import LOGO_SUFFIXES, contrast_problems
 
 

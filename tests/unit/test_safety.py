@@ -21,10 +21,11 @@ import pytest
 from lxml import html as lxml_html
 
 from builder.errors import BuildFailed
-from builder.markdown import render_markdown, unsafe_url
+from builder.markdown import render_markdown
 from builder.package import Entry, entry_name_problem, write_package
 from builder.pipeline import BuildSettings, build, validate
 from builder.render import render_inline
+from builder.text import unsafe_url
 from tests.conftest import FIXTURES, REPO
 
 GOOD = REPO / "tests" / "bad_courses" / "_good"
