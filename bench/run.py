@@ -37,7 +37,7 @@ sys.path.insert(0, str(BENCH))
 from generate import generate  # noqa: E402
 
 PY = sys.executable
-#: The floor as the issue words it. pydantic's package is lazy: this imports pydantic_core but
+#: The floor of the core libraries. pydantic's package is lazy: this imports pydantic_core but
 #: none of BaseModel's machinery, which every build needs.
 FLOOR_IMPORTS = "import pydantic, jinja2, markdown_it, lxml.etree, yaml"
 #: The same libraries, importing the names the builder uses from them.
@@ -258,7 +258,7 @@ def main() -> None:
         shutil.rmtree(work / "warm-up")
         table.add("Python alone (`python -c pass`)", repeat([PY, "-c", "pass"], max(times, 3)))
         floor = repeat([PY, "-c", FLOOR_IMPORTS], max(times, 3))
-        table.add("floor as the issue words it: import pydantic, jinja2, markdown_it, …", floor)
+        table.add("floor of the core libraries: import pydantic, jinja2, markdown_it, …", floor)
         used = repeat([PY, "-c", FLOOR_USED], max(times, 3))
         table.add(
             "floor importing what the builder uses (pydantic.BaseModel, jinja2.Environment, …)",
