@@ -500,6 +500,25 @@ class CourseInvalid(BuildFailed):
         self.standin = standin
 
 
+def _unit(meta: UnitMeta, src: SourceFile, quiz: Quiz | None, quiz_src: SourceFile | None) -> Unit:
+    """The unit a unit file describes, with its quiz (and the quiz's file, when known)."""
+    return Unit(
+        id=meta.id,
+        title=meta.title,
+        kind=meta.kind,
+        duration=meta.duration,
+        aim=meta.aim,
+        objectives=meta.objectives,
+        file=src.rel,
+        source=src.display,
+        body=src.body,
+        body_line=src.body_line,
+        quiz=quiz,
+        quiz_file=quiz_src.rel if quiz_src else None,
+        quiz_source=quiz_src.display if quiz_src else None,
+    )
+
+
 def _standin_course(
     metas: dict[str, tuple[UnitMeta, SourceFile]],
     quizzes: dict[str, Quiz],
@@ -509,21 +528,7 @@ def _standin_course(
     units = []
     for meta, src in sorted(metas.values(), key=lambda pair: pair[1].rel):
         rel = PurePosixPath(meta.quiz).as_posix() if meta.quiz else None
-        units.append(
-            Unit(
-                id=meta.id,
-                title=meta.title,
-                kind=meta.kind,
-                duration=meta.duration,
-                aim=meta.aim,
-                objectives=meta.objectives,
-                file=src.rel,
-                source=src.display,
-                body=src.body,
-                body_line=src.body_line,
-                quiz=quizzes.get(rel) if rel else None,
-            )
-        )
+        units.append(_unit(meta, src, quizzes.get(rel) if rel else None, None))
     return Course(
         id="course",
         title="course",
@@ -704,23 +709,7 @@ def validate_course(
                 )
         if meta.quiz is not None:
             quiz_owner.setdefault(PurePosixPath(meta.quiz).as_posix(), meta.id)
-        units.append(
-            Unit(
-                id=meta.id,
-                title=meta.title,
-                kind=meta.kind,
-                duration=meta.duration,
-                aim=meta.aim,
-                objectives=meta.objectives,
-                file=src.rel,
-                source=src.display,
-                body=src.body,
-                body_line=src.body_line,
-                quiz=quiz,
-                quiz_file=quiz_src.rel if quiz_src else None,
-                quiz_source=quiz_src.display if quiz_src else None,
-            )
-        )
+        units.append(_unit(meta, src, quiz, quiz_src))
 
     for uid, (_meta, src) in metas.items():
         if uid not in listed:
