@@ -638,12 +638,9 @@ def _render_container(
         if not opening:
             tok.content = "</figcaption>\n</figure>\n"
             return
-        src = figure_image(args) if args else None
-        img = ""
-        if src:
-            img = f'<img src="{_attr(src)}" alt="" loading="lazy">\n'
-            result.media.add(src)
-        else:
+        img = _figure_img(figure_image, args, result)
+        if img is None:
+            img = ""
             diag(
                 line0,
                 "E362",
@@ -661,12 +658,9 @@ def _render_container(
         )
     elif name == "figure":
         if opening:
-            src = figure_image(args) if args else None
-            img = ""
-            if src:
-                img = f'<img src="{_attr(src)}" alt="" loading="lazy">\n'
-                result.media.add(src)
-            else:
+            img = _figure_img(figure_image, args, result)
+            if img is None:
+                img = ""
                 _figure_without_image(args, diag, line0)
             tok.content = f'<figure class="figure">\n{img}<figcaption>\n'
         else:
@@ -679,6 +673,18 @@ def _render_container(
             if opening
             else "</div>\n"
         )
+
+
+def _figure_img(
+    figure_image: Callable[[str], str | None], args: str, result: RenderedMarkdown
+) -> str | None:
+    """The <img> of `::: figure` / `::: zoom` for the image named in `args` (kept as a media file
+    of the page), or None if there is no such image."""
+    src = figure_image(args) if args else None
+    if not src:
+        return None
+    result.media.add(src)
+    return f'<img src="{_attr(src)}" alt="" loading="lazy">\n'
 
 
 def _figure_without_image(args: str, diag: Callable[..., None], line0: int | None) -> None:
