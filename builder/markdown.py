@@ -78,9 +78,9 @@ class RenderedMarkdown:
     charts: list[str] = field(default_factory=list)
     """Data set ids drawn by `::: chart`."""
     inline_links: dict[str, str] = field(default_factory=dict)
+    """Resolved targets of the links in the unit's quiz text (rendered by the templates)."""
     media_lines: dict[str, int] = field(default_factory=dict)
     """First line of each resolved link and image target (so media problems have a line)."""
-    """Resolved targets of the links in the unit's quiz text (rendered by the templates)."""
 
 
 def _noop_render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:

@@ -368,14 +368,25 @@ class _UnitStore:
         if ready is not None or self.cache is None:
             return ready
         blob = self.cache.get(name)
-        return unpack_unit(blob) if blob is not None else None
+        found = unpack_unit(blob) if blob is not None else None
+        if found is not None:  # asked again by render_units after render_missing
+            self._ready[name] = found
+        return found
 
-    def put(self, unit: Unit, audience: Audience, mode: Mode, value: CachedUnit) -> None:
-        """Keep a unit's rendering for the rest of this build and the next one."""
+    def put(
+        self,
+        unit: Unit,
+        audience: Audience,
+        mode: Mode,
+        value: CachedUnit,
+        packed: bytes | None = None,
+    ) -> None:
+        """Keep a unit's rendering for the rest of this build and the next one (`packed`: its
+        pack_unit bytes, if at hand)."""
         name = self.key(unit, audience, mode)
         self._ready[name] = value
         if self.cache is not None:
-            self.cache.put(name, pack_unit(value))
+            self.cache.put(name, packed if packed is not None else pack_unit(value))
 
     def render_missing(self, course: Course, root: Path, audience: Audience, mode: Mode) -> None:
         """Render the units no build has rendered yet; half of them in a second process if
@@ -398,14 +409,15 @@ class _UnitStore:
             done = render_unit_set(course, root, audience, mode, todo)
         finally:
             received = later() if later is not None else None
+        packed: dict[str, bytes] = {}
         for unit, blob in zip(theirs, _frames(received or b""), strict=False):
             value = unpack_unit(blob)
             if value is not None:
-                done[unit.id] = value
+                done[unit.id], packed[unit.id] = value, blob
         missing = [u for u in theirs if u.id not in done]  # the second process failed
         done |= render_unit_set(course, root, audience, mode, missing)
         for unit in [*todo, *theirs]:
-            self.put(unit, audience, mode, done[unit.id])
+            self.put(unit, audience, mode, done[unit.id], packed.get(unit.id))
 
 
 #: Markdown still to render (characters) from which half of it is rendered by a second process:

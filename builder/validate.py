@@ -432,13 +432,12 @@ def unsafe_text(src: SourceFile) -> list[Diagnostic]:
             stack += [((*loc, i), v) for i, v in enumerate(value)]
         elif isinstance(value, str):
             bad = _BAD_CHARS.search(value)
-            field = _field_path(loc) or "value"
             if bad:
                 out.append(
                     src.diagnostic(
                         loc,
                         "E206",
-                        f"{field}: the control character U+{ord(bad.group()):04X} is not "
+                        f"{_field_path(loc) or 'value'}: the control character U+{ord(bad.group()):04X} is not "
                         "allowed in course text",
                         hint='delete it (a YAML escape such as "\\x01" writes one)',
                     )
@@ -448,7 +447,7 @@ def unsafe_text(src: SourceFile) -> list[Diagnostic]:
                     src.diagnostic(
                         loc,
                         "E351",
-                        f"{field}: address '{_shown(value[:40])}' is not allowed: "
+                        f"{_field_path(loc) or 'value'}: address '{_shown(value[:40])}' is not allowed: "
                         f"{_shown(value.split(':', 1)[0].strip())}: addresses can run code in "
                         "the reader's browser",
                         hint="give a web address (https://…)",
