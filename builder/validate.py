@@ -437,8 +437,8 @@ def unsafe_text(src: SourceFile) -> list[Diagnostic]:
                     src.diagnostic(
                         loc,
                         "E206",
-                        f"{_field_path(loc) or 'value'}: the control character U+{ord(bad.group()):04X} is not "
-                        "allowed in course text",
+                        f"{_field_path(loc) or 'value'}: the control character "
+                        f"U+{ord(bad.group()):04X} is not allowed in course text",
                         hint='delete it (a YAML escape such as "\\x01" writes one)',
                     )
                 )
@@ -447,9 +447,9 @@ def unsafe_text(src: SourceFile) -> list[Diagnostic]:
                     src.diagnostic(
                         loc,
                         "E351",
-                        f"{_field_path(loc) or 'value'}: address '{_shown(value[:40])}' is not allowed: "
-                        f"{_shown(value.split(':', 1)[0].strip())}: addresses can run code in "
-                        "the reader's browser",
+                        f"{_field_path(loc) or 'value'}: address '{_shown(value[:40])}' is not "
+                        f"allowed: {_shown(value.split(':', 1)[0].strip())}: addresses can run "
+                        "code in the reader's browser",
                         hint="give a web address (https://…)",
                     )
                 )
