@@ -53,13 +53,15 @@ _OLD_SUFFIXES = (".pickle", ".marshal")
 _KIND = re.compile(r"^[a-z0-9-]+$")
 
 
-def code_fingerprint(templates: Path) -> bytes:
-    """The builder's code, its templates, Python's and the libraries' versions."""
+def code_fingerprint(templates: Path, runtime: Path | None = None) -> bytes:
+    """The builder's code, runtime scripts (`runtime`: builder/runtime) and templates, Python's
+    and the libraries' versions."""
     digest = hashlib.sha256(sys.version.encode() + b"\0" + zlib.ZLIB_RUNTIME_VERSION.encode())
     for name in ("markdown_it", "mdit_py_plugins", "jinja2", "markupsafe", "yaml", "pydantic"):
         digest.update(_library_fingerprint(name))
     own = sorted(Path(__file__).parent.glob("*.py"))
-    for path in [*own, *sorted(templates.rglob("*"))]:
+    scripts = sorted((runtime or Path(__file__).parent / "runtime").glob("*.js"))
+    for path in [*own, *scripts, *sorted(templates.rglob("*"))]:
         if path.is_file():
             digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.digest()

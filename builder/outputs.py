@@ -11,12 +11,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from builder.errors import Diagnostic
 from builder.markdown import Audience
-from builder.model import Course, Mode, Target
+from builder.model import Course, Mode, Target, Theme
 from builder.package import (
     MANIFEST,
     METADATA12,
@@ -25,7 +26,17 @@ from builder.package import (
     write_bytes_atomic,
     write_package,
 )
-from builder.render import ASSET_DIR, PageContext, PageSpec, RenderedCourse, static_files
+from builder.render import (
+    ASSET_DIR,
+    PACKAGE_SCRIPT,
+    PageContext,
+    PageSpec,
+    RenderedCourse,
+    minify,
+    package_script,
+    shipped,
+    static_files,
+)
 from builder.theme import STYLESHEET as THEME_STYLESHEET
 from builder.theme import theme_css
 
@@ -179,9 +190,11 @@ def package_entries(
             entries.append(Entry(spec.path, data=page()))
         else:
             entries.append(Entry(spec.path, deflated=pages.page(context, spec, target, page)))
-    shared = [Entry(f.path, source=f.source) for f in static_files()]
+    shared = [Entry(f.path, data=shipped(f.source)) for f in static_files()]
+    script = package_script(rendered.course, target)
+    shared.append(Entry(f"{ASSET_DIR}/{PACKAGE_SCRIPT}", data=script))
     if rendered.course.theme is not None:
-        css = theme_css(rendered.course.theme).encode()
+        css = _theme_stylesheet(rendered.course.theme)
         shared.append(Entry(f"{ASSET_DIR}/{THEME_STYLESHEET}", data=css))
     media = sorted(rendered.media.values(), key=lambda m: m.path)
     shared += [Entry(m.path, source=m.source) for m in media]
@@ -196,6 +209,12 @@ def package_entries(
         context, pages, MANIFEST, parts, lambda: _manifest(context, target, page_of, names)
     )
     return [manifest, *entries, *shared]
+
+
+@cache
+def _theme_stylesheet(theme: Theme) -> bytes:
+    """The course's generated stylesheet (builder/theme.py), minified as the runtime files are."""
+    return minify(theme_css(theme), ".css").encode()
 
 
 def _made(

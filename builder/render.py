@@ -46,6 +46,18 @@ RUNTIME_FILE = "scorm-runtime.js"
 RUNTIME_FILES = (RUNTIME_FILE, "course-ui.js", "blocks.js")
 #: Stylesheets every page links, in this order: the theme, then the interactive blocks.
 STATIC_FILES = ("theme.css", "blocks.css")
+#: The script made for each package (`package_script`), loaded before the runtime files.
+PACKAGE_SCRIPT = "package.js"
+#: The interface strings the runtime shows (keys of builder/i18n.py), given to it by
+#: PACKAGE_SCRIPT.
+UI_STRINGS = (
+    *("standalone", "lms.error", "lms.saved", "session.ended", "exit.done", "progress.text"),
+    *("saved", "correct", "incorrect", "correct.answer", "question", "result.score"),
+    *("result.passed", "result.failed", "attempts.left", "attempts.none"),
+    *("status.not-started", "status.in-progress", "status.completed", "status.passed"),
+    *("status.score", "unanswered", "note", "note.close", "note.open"),
+    *("completion.units", "completion.score", "sequence.moved", "feedback.later"),
+)
 
 
 def templates_dir() -> Path:
@@ -722,15 +734,15 @@ def quiz_data(quiz: Quiz) -> dict[str, Any]:
     }
 
 
-def course_data(
-    course: Course, target: Target, mode: Mode, unit: Unit | None = None
-) -> dict[str, Any]:
-    """The JSON the runtime reads from the page: units, quizzes and how to report."""
+def course_data(course: Course, mode: Mode, unit: Unit | None = None) -> dict[str, Any]:
+    """The JSON the runtime reads from the page: units, quizzes and how to report.
+
+    The same for both SCORM versions (the version is in PACKAGE_SCRIPT), so that a page is too.
+    """
     units = [unit] if unit is not None else list(course.units)
     return {
         "id": course.id,
         "version": course.version,
-        "scorm": "1.2" if target == "scorm12" else "2004",
         "mode": mode,
         "reporting": {
             "status": course.reporting.status,
@@ -754,6 +766,20 @@ def json_script(value: Any) -> Markup:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     # "</script>" or "<!--" inside the block would end or change it; \u escapes are inert.
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def package_script(course: Course, target: Target) -> bytes:
+    """PACKAGE_SCRIPT: what every page of one package shares, its SCORM version and the
+    interface strings, given once to the runtime (`window.scormBuilderPackage`) instead of on
+    every page, so that a page is the same in both versions' packages."""
+    strings = catalogue(course.language)
+    value = {
+        "scorm": "1.2" if target == "scorm12" else "2004",
+        "strings": {key: strings[key] for key in UI_STRINGS},
+    }
+    # Escaped as in a page, and so are the line separators older JavaScript took for line ends.
+    text = str(json_script(value)).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f"window.scormBuilderPackage = {text};\n".encode()
 
 
 def _page(template: str, **context: Any) -> str:
@@ -793,7 +819,8 @@ class PageContext:
             "intro": rendered.intro,
             "assets": ASSET_DIR,
             "generator": f"scorm-builder {__version__}",
-            "runtime_files": RUNTIME_FILES,
+            # The package's own data first: `defer` runs the scripts in this order.
+            "runtime_files": (PACKAGE_SCRIPT, *RUNTIME_FILES),
             "mode": mode,
             "home_page": True,
             # Computed once: a template that maps course.units on every page is O(units²).
@@ -821,19 +848,20 @@ class PageContext:
             "home_page": False,
         }
 
-    def _data(self, spec: PageSpec, target: Target) -> str:
+    def _data(self, spec: PageSpec) -> str:
         course, mode = self.course, self.mode
         if mode == "single":
-            value = course_data(course, target, mode)
+            value = course_data(course, mode)
         elif spec.unit is None:
-            value = course_data(course, target, mode, None) | {"units": []}
+            value = course_data(course, mode, None) | {"units": []}
         else:
-            value = course_data(course, target, mode, spec.unit)
+            value = course_data(course, mode, spec.unit)
         return str(json_script(value))
 
     def render(self, spec: PageSpec, target: Target) -> bytes:
-        """The page's bytes for one SCORM target; BuildFailed if two of its elements share an id."""
-        data = Markup(self._data(spec, target))
+        """The page's bytes for one SCORM target (the same for both: the version is in
+        PACKAGE_SCRIPT); BuildFailed if two of its elements share an id."""
+        data = Markup(self._data(spec))
         html = _page(PAGE_TEMPLATE, data=data, **self._context(spec))
         check_ids(spec.path, html, self.course)
         return html.encode()
@@ -896,9 +924,40 @@ def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[R
 
 
 def static_files() -> list[MediaFile]:
-    """Theme and runtime files every package carries, under assets/."""
+    """Theme and runtime files every package carries, under assets/ (as `shipped` gives them)."""
     files = [
         MediaFile(f"{ASSET_DIR}/{name}", templates_dir() / "static" / name) for name in STATIC_FILES
     ]
     files += [MediaFile(f"{ASSET_DIR}/{name}", runtime_dir() / name) for name in RUNTIME_FILES]
     return files
+
+
+def shipped(source: Path) -> bytes:
+    """A script or stylesheet of the builder as it is shipped: without its comments and spare
+    white space (`/*! ... */` comments kept), made once per process and file version.
+
+    The files stay readable in the builder; Module 7's packages are 9 kB smaller for it
+    (bench/RESULTS.md, slow networks).
+    """
+    stat = source.stat()
+    return _minified(source, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _minified(source: Path, _mtime_ns: int, _size: int) -> bytes:
+    text = source.read_text(encoding="utf-8")
+    return minify(text, source.suffix).encode()
+
+
+def minify(text: str, suffix: str) -> str:
+    """JavaScript (`.js`) or CSS (`.css`) without comments and spare white space, the same
+    text giving the same result on every run; `/*! ... */` comments are kept."""
+    if suffix == ".js":
+        import rjsmin  # imported on first use: only builds that write a package need it
+
+        return str(rjsmin.jsmin(text, keep_bang_comments=True))
+    if suffix == ".css":
+        import rcssmin
+
+        return str(rcssmin.cssmin(text, keep_bang_comments=True))
+    raise ValueError(f"cannot minify '{suffix}' files")

@@ -12,7 +12,12 @@
   var tracker = window.scormBuilder.tracker;
   var course = tracker.course;
   var SINGLE = course.mode === "single";
-  var T = JSON.parse(document.getElementById("course-strings").textContent);
+  /* The interface strings, from assets/package.js (one file for every page). Should it not
+   * have loaded (the tracker says so in the console), a text shows its key rather than fail. */
+  var pkg = window.scormBuilderPackage;
+  var T = new Proxy(pkg && pkg.strings ? pkg.strings : {}, {
+    get: function (strings, key) { return typeof strings[key] === "string" ? strings[key] : key; }
+  });
 
   function $(selector, scope) { return (scope || document).querySelector(selector); }
   function $$(selector, scope) {

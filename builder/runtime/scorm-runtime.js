@@ -4,13 +4,25 @@
  * answerChanged, quizSubmitted, navigate, exit. The tracker keeps the learner's state, encodes
  * it into suspend_data, derives statuses and scores, checks every value against its SCORM
  * version's rules before sending it, commits (throttled) and terminates exactly once.
- * Without an LMS the same code runs against a small localStorage stand-in (standalone mode). */
+ * Without an LMS the same code runs against a small localStorage stand-in (standalone mode).
+ *
+ * The page holds the course data (`#course-data`); assets/package.js, loaded first, the SCORM
+ * version of the package (`window.scormBuilderPackage.scorm`), so that both versions' packages
+ * share the same pages. */
 (function () {
   "use strict";
   var dataEl = document.getElementById("course-data");
   if (!dataEl) return;
   var course = JSON.parse(dataEl.textContent);
-  var V12 = course.scorm === "1.2";
+  var pkg = window.scormBuilderPackage;
+  var known = !!pkg && (pkg.scorm === "1.2" || pkg.scorm === "2004");
+  if (!known && window.console) {
+    // Without the version, no LMS call can be right: run standalone rather than guess.
+    window.console.warn("scorm-builder: assets/package.js did not load (or is not this " +
+      "builder's): the course runs without the LMS, and nothing is reported to it");
+  }
+  var SCORM = known ? pkg.scorm : "2004";
+  var V12 = SCORM === "1.2";
   var SINGLE = course.mode === "single";
   var units = course.units;
   var COMMIT_EVERY_MS = 3000;
@@ -214,9 +226,9 @@
    * read-only...) is dropped with a console warning: sending it again could never succeed, and
    * it must not hold back the others. Any other failure keeps the value queued for a retry,
    * and the values after it are still sent. */
-  var lmsApi = findApi();
+  var lmsApi = known ? findApi() : null;
   var standalone = !lmsApi;
-  var storageKey = "scorm-builder:" + course.id + ":" + course.scorm + ":" +
+  var storageKey = "scorm-builder:" + course.id + ":" + SCORM + ":" +
     (SINGLE ? "course" : (units.length ? units[0].id : "home"));
   var api = lmsApi || LocalApi(storageKey);
   var started = false, finished = false, failing = false, exitedOnPurpose = false;
@@ -239,7 +251,7 @@
       return;
     }
     if (!valid(element, value)) {
-      warn("not sent, invalid for SCORM " + course.scorm + ": " + element + "=" + value);
+      warn("not sent, invalid for SCORM " + SCORM + ": " + element + "=" + value);
       return;
     }
     var m = /^cmi\.interactions\.(\d+)\.type$/.exec(element);

@@ -345,10 +345,8 @@ class Lms:
         return self.frame.evaluate("JSON.parse(document.getElementById('course-data').textContent)")
 
     def strings(self) -> dict[str, str]:
-        """The interface strings of the SCO on screen."""
-        return self.frame.evaluate(
-            "JSON.parse(document.getElementById('course-strings').textContent)"
-        )
+        """The interface strings of the SCO on screen (from its package's assets/package.js)."""
+        return self.frame.evaluate("window.scormBuilderPackage.strings")
 
     def visible_section(self) -> str:
         """The id of the section on screen."""

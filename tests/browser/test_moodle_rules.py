@@ -87,7 +87,7 @@ def test_module7_partly_wrong_is_saved_and_scored(
         from builder.pipeline import load_course
         from builder.render import course_data
 
-        units = course_data(load_course(MODULE7)[0], target, "single")["units"]  # type: ignore[arg-type]
+        units = course_data(load_course(MODULE7)[0], "single")["units"]
     assessment = next(u for u in units if u["kind"] == "assessment")["quiz"]
 
     history = lms.walk(package, wrong_first=1)

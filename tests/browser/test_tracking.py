@@ -56,7 +56,7 @@ def test_every_answer_right_passes_with_100(
     lms: Lms, packages: Any, course_name: str, target: str, mode: str
 ) -> None:
     package = packages(COURSES[course_name], target, mode)
-    course = course_data(load_course(COURSES[course_name])[0], target, "single")  # type: ignore[arg-type]
+    course = course_data(load_course(COURSES[course_name])[0], "single")
     history = lms.walk(package, correct=True)
 
     # Interactions for the questions each attempt put on screen: with a draw, those drawn.

@@ -7,6 +7,7 @@ import importlib.util
 import marshal
 import os
 import pickle
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -15,11 +16,11 @@ import pytest
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader
 from jinja2.bccache import Bucket
 
-from builder.cache import CACHE_DIR, Cache, key
+from builder.cache import CACHE_DIR, Cache, code_fingerprint, key
 from builder.errors import Diagnostic
 from builder.markdown import RenderedMarkdown
 from builder.pipeline import BuildSettings, build
-from builder.render import MediaFile, pack_unit, templates_dir, unpack_unit
+from builder.render import MediaFile, pack_unit, runtime_dir, templates_dir, unpack_unit
 from tests.conftest import REPO, run_cli
 
 CODE = b"fingerprint of the builder"
@@ -325,3 +326,20 @@ def test_a_rendered_unit_survives_the_cache_unchanged() -> None:
     assert unpack_unit(pack_unit(value)) == value
     assert unpack_unit(b"not json") is None
     assert unpack_unit(b'{"rendered": {}}') is None
+
+
+def test_the_fingerprint_changes_with_any_shipped_script_or_stylesheet(tmp_path: Path) -> None:
+    """What packages carry minified (runtime scripts, stylesheets) is part of the builder's
+    fingerprint, so that no cached file outlives a change to them."""
+    templates = tmp_path / "templates"
+    runtime = tmp_path / "runtime"
+    shutil.copytree(templates_dir(), templates)
+    shutil.copytree(runtime_dir(), runtime)
+    before = code_fingerprint(templates, runtime)
+    assert code_fingerprint(templates, runtime) == before
+    for path in (runtime / "course-ui.js", templates / "static" / "theme.css"):
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n/* changed */\n")
+        assert code_fingerprint(templates, runtime) != before, path.name
+        path.write_bytes(original)
+    assert code_fingerprint(templates, runtime) == before

@@ -66,9 +66,11 @@ def test_french_course_sets_lang_strings_and_manifest_language(tmp_path, minimal
         assert '<html lang="fr"' in html
         assert fr["next"] in html and fr["check"] in html
         assert f">{EN['check']}<" not in html and f">{EN['next']}<" not in html
-        # Messages the runtime shows (the standalone notice among them) travel as JSON.
-        ui = re.search(r'<script type="application/json" id="course-strings">(.*?)</script>', html)
-        strings = json.loads(ui.group(1)) if ui else {}
+        # Messages the runtime shows (the standalone notice among them) travel as JSON, in
+        # the package's own script.
+        script = zf.read("assets/package.js").decode()
+        ui = re.fullmatch(r"window\.scormBuilderPackage = (.*);\n", script)
+        strings = json.loads(ui.group(1))["strings"] if ui else {}
         assert strings.get("standalone") == fr["standalone"], "standalone notice not French"
         manifest = zf.read("imsmanifest.xml").decode()
         if out.target == "scorm2004":

@@ -37,7 +37,7 @@ def test_response_ids_are_readable_and_moodle_safe() -> None:
 
 
 def test_module7_course_data_maps_every_hyphenated_id() -> None:
-    course = course_data(load_course(MODULE7)[0], "scorm2004", "single")
+    course = course_data(load_course(MODULE7)[0], "single")
     questions = {q["id"]: q for u in course["units"] if u["quiz"] for q in u["quiz"]["questions"]}
     assert questions["q-7-1-narco-cultura"]["lmsIds"]["criminal-culture"] == "criminal_culture"
     for q in questions.values():
@@ -92,7 +92,7 @@ def test_inspect_warns_about_a_2004_package_of_an_older_build(tmp_path: Path) ->
     report = inspect_package(old)
     (warning,) = [f for f in report.findings if f.code == "I501"]
     assert warning.severity == "warning"
-    course = course_data(load_course(MODULE7)[0], "scorm2004", "single")
+    course = course_data(load_course(MODULE7)[0], "single")
     unsafe = [
         i
         for u in course["units"]
