@@ -45,10 +45,9 @@ class PageStore(Protocol):
     """Finished files kept between builds (by the pipeline's cache), deflated as a zip holds
     them: `make` is called only for a file no earlier build made from the same input."""
 
-    def page(
-        self, context: PageContext, spec: PageSpec, target: Target, make: Callable[[], bytes]
-    ) -> Deflated:
-        """A page: made from the course as pages see it and the units it shows."""
+    def page(self, context: PageContext, spec: PageSpec, make: Callable[[], bytes]) -> Deflated:
+        """A page (the same in both SCORM versions' packages): made from the course as pages
+        see it and the units it shows."""
 
     def file(
         self, context: PageContext, name: str, parts: Sequence[str], make: Callable[[], bytes]
@@ -184,12 +183,12 @@ def package_entries(
     for spec in context.specs():
 
         def page(spec: PageSpec = spec) -> bytes:
-            return context.render(spec, target)
+            return context.render(spec)
 
         if pages is None:
             entries.append(Entry(spec.path, data=page()))
         else:
-            entries.append(Entry(spec.path, deflated=pages.page(context, spec, target, page)))
+            entries.append(Entry(spec.path, deflated=pages.page(context, spec, page)))
     shared = [Entry(f.path, data=shipped(f.source)) for f in static_files()]
     script = package_script(rendered.course, target)
     shared.append(Entry(f"{ASSET_DIR}/{PACKAGE_SCRIPT}", data=script))

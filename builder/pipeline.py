@@ -205,7 +205,7 @@ def validate(
     units = _UnitStore(None, course, course_dir, digests)
     rendered = render_audiences(course, course_dir, modes, units)
     _check_media(rendered["learner"])
-    render_pages(rendered["learner"], "scorm12", course.packaging)  # one id twice: E332
+    render_pages(rendered["learner"], course.packaging)  # one id twice: E332
     return course, _with_render_warnings(warnings, list(rendered.values()), strict)
 
 
@@ -271,7 +271,7 @@ def build(settings: BuildSettings, progress: Callable[[str], None] | None = None
                 _check_media(renderings["learner"])
             rendered = list(renderings.values())
             warnings = _with_render_warnings(warnings, rendered, settings.strict)
-        pages = _PageStore(cache, units) if cache is not None else None
+        pages = _PageStore(cache, units)
         material = Material(course, mode, settings.timestamp, renderings, pages, settings.unpacked)
         problems = [d for output in outputs for d in output.check(material)]
         if problems:
@@ -474,13 +474,15 @@ def _frames(data: bytes) -> list[bytes]:
 
 class _PageStore:
     """Finished files, deflated (outputs.PageStore), keyed by the course as pages see it (no
-    Markdown), and for a page the keys of the units it shows: a rebuild after one edit makes
-    that unit's page again, and copies every other page and the manifests."""
+    Markdown), and for a page the keys of the units it shows: a page is made once for both
+    SCORM versions' packages, and a rebuild after one edit makes that unit's page again and
+    copies every other page and the manifests from the cache (if the build has one)."""
 
-    def __init__(self, cache: Cache, units: _UnitStore) -> None:
+    def __init__(self, cache: Cache | None, units: _UnitStore) -> None:
         self.cache = cache
         self.units = units
         self._views: dict[int, str] = {}
+        self._made: dict[str, Deflated] = {}  # by this build (a cache gives back only older)
 
     def _view(self, context: PageContext) -> str:
         # Once per rendering (every target's pages share it).
@@ -491,17 +493,21 @@ class _PageStore:
         return view
 
     def _deflated(self, name: str, make: Callable[[], bytes]) -> Deflated:
-        blob = self.cache.get(name)
+        found = self._made.get(name)
+        if found is not None:
+            return found
+        blob = self.cache.get(name) if self.cache is not None else None
         found = Deflated.from_bytes(blob) if blob is not None else None
         if found is None:
             found = deflate(make())
-            self.cache.put(name, found.to_bytes())
+            if self.cache is not None:
+                self.cache.put(name, found.to_bytes())
+        self._made[name] = found
         return found
 
-    def page(
-        self, context: PageContext, spec: PageSpec, target: Target, make: Callable[[], bytes]
-    ) -> Deflated:
-        """A page, deflated: as an earlier build made it, if nothing it shows has changed."""
+    def page(self, context: PageContext, spec: PageSpec, make: Callable[[], bytes]) -> Deflated:
+        """A page, deflated: made once for both SCORM versions, and as an earlier build made
+        it if nothing it shows has changed."""
         from builder.cache import key
 
         rendered, mode = context.rendered, context.mode
@@ -509,9 +515,7 @@ class _PageStore:
             list(rendered.course.units) if mode == "single" else [spec.unit] if spec.unit else []
         )
         units = [self.units.key(u, rendered.audience, mode) for u in shown]
-        name = key(
-            f"page-{mode}", self.units.context, self._view(context), target, spec.path, *units
-        )
+        name = key(f"page-{mode}", self.units.context, self._view(context), spec.path, *units)
         return self._deflated(name, make)
 
     def file(

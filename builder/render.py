@@ -858,8 +858,8 @@ class PageContext:
             value = course_data(course, mode, spec.unit)
         return str(json_script(value))
 
-    def render(self, spec: PageSpec, target: Target) -> bytes:
-        """The page's bytes for one SCORM target (the same for both: the version is in
+    def render(self, spec: PageSpec) -> bytes:
+        """The page's bytes, the same in both SCORM versions' packages (the version is in
         PACKAGE_SCRIPT); BuildFailed if two of its elements share an id."""
         data = Markup(self._data(spec))
         html = _page(PAGE_TEMPLATE, data=data, **self._context(spec))
@@ -917,10 +917,10 @@ def _repeat_line(unit: Unit, ident: str) -> int:
     return unit.body_line + unit.body.count("\n", 0, starts[1]) if len(starts) > 1 else 1
 
 
-def render_pages(rendered: RenderedCourse, target: Target, mode: Mode) -> list[RenderedPage]:
-    """Every HTML page of one package."""
+def render_pages(rendered: RenderedCourse, mode: Mode) -> list[RenderedPage]:
+    """Every HTML page of a package (of either SCORM version)."""
     context = PageContext(rendered, mode)
-    return [RenderedPage(spec.path, context.render(spec, target)) for spec in context.specs()]
+    return [RenderedPage(spec.path, context.render(spec)) for spec in context.specs()]
 
 
 def static_files() -> list[MediaFile]:

@@ -90,3 +90,32 @@ def test_a_second_process_that_dies_changes_nothing(
             os.waitpid(pid, os.WNOHANG)
     read: Callable[[Path], bytes] = Path.read_bytes
     assert [read(o.path) for o in got.outputs] == [read(o.path) for o in expected.outputs]
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_each_page_is_made_once_for_both_scorm_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: bool
+) -> None:
+    """Both packages hold the same page bytes, so a build makes each page once (with or without
+    a cache), and a rebuild with nothing changed makes none."""
+    made: list[str] = []
+    render = pipeline.PageContext.render
+
+    def counting(self: Any, spec: Any) -> bytes:
+        made.append(spec.path)
+        return render(self, spec)
+
+    monkeypatch.setattr(pipeline.PageContext, "render", counting)
+    course = REPO / "tests" / "browser" / "fixtures" / "all-types"
+    settings = BuildSettings(course, tmp_path, mode="multi", cache=cache)
+    build(settings)
+    pages_made = ["assessment.html", "index.html", "practice.html", "reading.html"]
+    assert sorted(made) == pages_made
+    pages = {}
+    for target in ("scorm12", "scorm2004"):
+        with zipfile.ZipFile(tmp_path / f"all-types-{target}.zip") as zf:
+            pages[target] = {n: zf.read(n) for n in zf.namelist() if n.endswith(".html")}
+    assert pages["scorm12"] == pages["scorm2004"] and len(pages["scorm12"]) == 4
+    made.clear()
+    build(settings)
+    assert sorted(made) == ([] if cache else pages_made)

@@ -37,13 +37,13 @@ MODULE7 = REPO / "course"
 SCRIPTS = [f"{ASSET_DIR}/{name}" for name in (PACKAGE_SCRIPT, *RUNTIME_FILES)]
 
 
-def pages(course_dir: Path, target: str, mode: str) -> dict[str, Any]:
-    """path -> parsed HTML of every page of one package."""
+def pages(course_dir: Path, mode: str) -> dict[str, Any]:
+    """path -> parsed HTML of every page of a package (the same in both SCORM versions')."""
     course, _ = load_course(course_dir)
     rendered = render_units(course, course_dir, "learner", mode)  # type: ignore[arg-type]
     return {
         p.path: lxml_html.fromstring(p.content)
-        for p in render_pages(rendered, target, mode)  # type: ignore[arg-type]
+        for p in render_pages(rendered, mode)  # type: ignore[arg-type]
     }
 
 
@@ -62,7 +62,7 @@ def test_course_data_cannot_end_its_script_block(tmp_path: Path) -> None:
         unit.read_text(encoding="utf-8").replace("title: Practice", f'title: "{hostile}"'),
         encoding="utf-8",
     )
-    for doc in pages(course, "scorm2004", "single").values():
+    for doc in pages(course, "single").values():
         scripts = doc.xpath("//script")
         assert [s.get("src") or s.get("type") for s in scripts] == [*SCRIPTS, "application/json"]
         data = json_block(doc, "course-data")
@@ -71,7 +71,7 @@ def test_course_data_cannot_end_its_script_block(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["single", "multi"])
 def test_pages_load_only_package_scripts_under_a_strict_policy(mode: str) -> None:
-    for path, doc in pages(ALL_TYPES, "scorm12", mode).items():
+    for path, doc in pages(ALL_TYPES, mode).items():
         head = doc.find("head")
         first = head[1]  # right after <meta charset>: the policy covers everything loaded
         assert first.get("http-equiv") == "Content-Security-Policy", path
@@ -202,7 +202,7 @@ def test_the_package_script_cannot_be_closed_or_broken(tmp_path: Path, monkeypat
 
 
 def test_quiz_markup_matches_the_course_data() -> None:
-    doc = pages(ALL_TYPES, "scorm2004", "single")["index.html"]
+    doc = pages(ALL_TYPES, "single")["index.html"]
     data = json_block(doc, "course-data")
     questions = [q for u in data["units"] if u["quiz"] for q in u["quiz"]["questions"]]
     assert len(questions) == 10
@@ -219,7 +219,7 @@ def test_quiz_markup_matches_the_course_data() -> None:
 
 
 def test_one_sco_per_unit_pages_know_their_neighbours() -> None:
-    docs = pages(ALL_TYPES, "scorm2004", "multi")
+    docs = pages(ALL_TYPES, "multi")
     assert sorted(docs) == ["assessment.html", "index.html", "practice.html", "reading.html"]
 
     def hrefs(doc: Any) -> dict[str, str]:
