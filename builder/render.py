@@ -936,7 +936,7 @@ def shipped(source: Path) -> bytes:
     """A script or stylesheet of the builder as it is shipped: without its comments and spare
     white space (`/*! ... */` comments kept), made once per process and file version.
 
-    The files stay readable in the builder; Module 7's packages are 9 kB smaller for it
+    The files stay readable in the builder; each of Module 7's packages is 8 kB smaller for it
     (bench/RESULTS.md, slow networks).
     """
     stat = source.stat()
