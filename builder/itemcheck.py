@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from builder.errors import Diagnostic
@@ -305,47 +305,56 @@ def _listed(ids: Sequence[str]) -> str:
     return shown if len(ids) <= _LISTED else f"{shown} and {len(ids) - _LISTED} more"
 
 
-def check_items(quizzes: Sequence[tuple[Quiz, SourceFile]], language: str) -> list[Diagnostic]:
-    """Item-writing warnings (W501–W508) for the quizzes of a course."""
+def quiz_items(quiz: Quiz, source: SourceFile, language: str) -> tuple[list[Diagnostic], list[str]]:
+    """The item-writing warnings of one quiz alone (W505–W508, and W501–W504 for a pattern in
+    its own questions), and the codes of the patterns found in it (`across_quizzes` needs them).
+    """
+    checker = _Checker(quiz, source, language)
+    for qi, q in enumerate(quiz.questions):
+        if isinstance(q, SingleChoice | MultipleResponse):
+            checker.catch_all(qi, q)
+            checker.negative_stem(qi, q)
+        checker.duplicates(qi, q)
+    checker.giveaways()
+    found: list[str] = []
+    for pattern in PATTERNS:
+        hit = None if pattern.order and quiz.shuffle else pattern.find(quiz.questions)
+        if hit is None:
+            continue
+        hits, what = hit
+        checker.out.append(
+            source.diagnostic(
+                ("questions",),
+                pattern.code,
+                f"quiz '{quiz.id}': {what} ({_names(hits)})",
+                severity="warning",
+                hint=pattern.hint,
+            )
+        )
+        found.append(pattern.code)
+    return checker.out, found
+
+
+def across_quizzes(quizzes: Sequence[tuple[Quiz, SourceFile, Collection[str]]]) -> list[Diagnostic]:
+    """W501–W504 for a pattern in the quizzes that showed none on their own, taken together
+    (each quiz with the codes `quiz_items` found in it)."""
     out: list[Diagnostic] = []
     where: dict[str, tuple[SourceFile, int]] = {}
-    for quiz, source in quizzes:
-        checker = _Checker(quiz, source, language)
+    for quiz, source, _found in quizzes:
         for qi, q in enumerate(quiz.questions):
             where.setdefault(q.id, (source, qi))
-            if isinstance(q, SingleChoice | MultipleResponse):
-                checker.catch_all(qi, q)
-                checker.negative_stem(qi, q)
-            checker.duplicates(qi, q)
-        checker.giveaways()
-        out += checker.out
-
     for pattern in PATTERNS:
-        rest: list[tuple[Quiz, SourceFile]] = []
-        for quiz, source in quizzes:
-            if pattern.order and quiz.__dict__.get("shuffle"):
-                continue
-            found = pattern.find(quiz.questions)
-            if found is None:
-                rest.append((quiz, source))
-                continue
-            hits, what = found
-            out.append(
-                source.diagnostic(
-                    ("questions",),
-                    pattern.code,
-                    f"quiz '{quiz.id}': {what} ({_names(hits)})",
-                    severity="warning",
-                    hint=pattern.hint,
-                )
-            )
-        # The quizzes where each showed no pattern, taken together.
-        found = pattern.find([q for quiz, _ in rest for q in quiz.questions])
-        if found is None:
+        rest = [
+            quiz
+            for quiz, _source, found in quizzes
+            if pattern.code not in found and not (pattern.order and quiz.shuffle)
+        ]
+        hit = pattern.find([q for quiz in rest for q in quiz.questions])
+        if hit is None:
             continue
-        hits, what = found
+        hits, what = hit
         ids = {q.id for q in hits}
-        owners = [quiz.id for quiz, _ in rest if any(q.id in ids for q in quiz.questions)]
+        owners = [quiz.id for quiz in rest if any(q.id in ids for q in quiz.questions)]
         if len(owners) < 2:
             continue
         source, qi = where[hits[0].id]

@@ -3,6 +3,7 @@ own folder, and a damaged cache only costs time, never a different package."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import marshal
 import os
@@ -17,10 +18,12 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader
 from jinja2.bccache import Bucket
 
 from builder.cache import CACHE_DIR, Cache, code_fingerprint, key
-from builder.errors import Diagnostic
+from builder.errors import BuildFailed, Diagnostic
 from builder.markdown import RenderedMarkdown
 from builder.pipeline import BuildSettings, build
 from builder.render import MediaFile, pack_unit, runtime_dir, templates_dir, unpack_unit
+from builder.sources import load_sources
+from builder.validate import validate_course
 from tests.conftest import REPO, run_cli
 
 CODE = b"fingerprint of the builder"
@@ -197,7 +200,7 @@ def test_damaged_entries_are_ignored_and_change_no_byte(
     out = tmp_path / "dist"
     assert _build(course, out) == cold
     entries = _packs(out)
-    kinds = {"file-multi", "page-multi", "unit-learner-multi", "yaml"}
+    kinds = {"checked", "file-multi", "page-multi", "unit-learner-multi", "yaml"}
     assert {p.name for p in entries} == {f"{kind}.pack" for kind in kinds}
     blobs = [p.read_bytes() for p in entries]
     for i, entry in enumerate(entries):
@@ -343,3 +346,101 @@ def test_the_fingerprint_changes_with_any_shipped_script_or_stylesheet(tmp_path:
         assert code_fingerprint(templates, runtime) != before, path.name
         path.write_bytes(original)
     assert code_fingerprint(templates, runtime) == before
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _warned(course: Path, out: Path, **kw: object) -> tuple[list[str], dict[str, bytes]]:
+    result = build(BuildSettings(course_dir=course, out_dir=out, **kw))  # type: ignore[arg-type]
+    return [f"{w}" for w in result.warnings], _zips(result.outputs)
+
+
+def _failed(course: Path, out: Path, **kw: object) -> list[str]:
+    with pytest.raises(BuildFailed) as failed:
+        build(BuildSettings(course_dir=course, out_dir=out, **kw))  # type: ignore[arg-type]
+    return [f"{d}" for d in failed.value.diagnostics]
+
+
+def test_per_file_checks_from_the_cache_change_no_diagnostic_and_no_byte(
+    course: Path, tmp_path: Path
+) -> None:
+    """Files whose bytes did not change are not checked again, but every check across files
+    still sees them: the warnings and errors, in order, and the packages are a cache-less
+    build's, cold and after edits."""
+    work = tmp_path / "course"
+    shutil.copytree(course, work)
+    quizzes, units = work / "quizzes", work / "units"
+    for path in quizzes.glob("quiz-*.yaml"):  # W503 across the quizzes, none in any one
+        path.write_text(path.read_text().replace("answer: false", "answer: true"))
+    with (quizzes / "quiz-9.yaml").open("a") as fh:  # W503 in quiz-9 alone
+        for n in (2, 3):
+            fh.write(f"  - {{id: q9-tf{n}, type: true-false, prompt: Fact {n}., answer: true}}\n")
+    _edit(quizzes / "quiz-1.yaml", 'text: "', 'text: "None of the above; ')
+    _edit(quizzes / "quiz-2.yaml", 'prompt: "', 'prompt: "Which is not ')
+    _edit(units / "session-3.md", "aim: ", "aim: TODO ")
+    (work / "data").mkdir()
+    (work / "data" / "rates.yaml").write_text(
+        "id: rates\ntitle: Rates\nmeasure: Rate\nunit: per cent\nsource: Survey\n"
+        "rows:\n  - {label: North, value: 3}\n"
+    )
+    out = tmp_path / "dist"
+    warned = _warned(work, tmp_path / "plain", cache=False)
+    codes = {line.split("[")[1].split("]")[0] for line in warned[0]}
+    assert {"W303", "W305", "W503", "W505", "W506"} <= codes
+    assert any("quiz 'quiz-9': all 3 true/false" in line for line in warned[0])
+    assert any("[W503]: across" in line for line in warned[0])
+    assert _warned(work, out, cache=True) == warned  # cold: every file checked
+    assert (out / CACHE_DIR / "checked.pack").is_file()
+    assert _warned(work, out, cache=True) == warned  # every file from the cache
+
+    # One quiz breaks the pattern across quizzes; a unit and the data set change.
+    _edit(quizzes / "quiz-7.yaml", "answer: true", "answer: false")
+    _edit(units / "session-3.md", "aim: TODO ", "aim: ")
+    _edit(work / "data" / "rates.yaml", "North", "South")
+    warned = _warned(work, tmp_path / "plain", cache=False)
+    assert not any("[W503]: across" in line or "[W305]" in line for line in warned[0])
+    assert _warned(work, out, cache=True) == warned
+
+    # Errors in edited files, and across an edited file and unchanged ones.
+    _edit(quizzes / "quiz-4.yaml", ", correct: true}", "}")  # E310
+    _edit(quizzes / "quiz-5.yaml", "id: quiz-5", "id: quiz-6")  # E302 with quiz-6.yaml
+    _edit(units / "session-8.md", "duration:", "durtion:")  # E202, E201
+    _edit(work / "data" / "rates.yaml", "value: 3", "value: -3")  # E205
+    failed = _failed(work, tmp_path / "plain", cache=False)
+    codes = {line.split("[")[1].split("]")[0] for line in failed}
+    assert {"E201", "E202", "E205", "E302", "E310"} <= codes
+    assert _failed(work, out, cache=True) == failed
+
+
+def test_damaged_per_file_checks_are_checked_again(course: Path) -> None:
+    """An entry that is not what validate wrote, or that does not fit the file, is a miss."""
+    tree = load_sources(course)
+    quiz = tree.quizzes["quizzes/quiz-1.yaml"]
+    broken = dict(quiz.data, shufle=True)  # E202
+    tree.quizzes["quizzes/quiz-1.yaml"] = dataclasses.replace(quiz, data=broken)
+    with pytest.raises(BuildFailed) as failed:
+        validate_course(tree)
+    expected = [f"{d}" for d in failed.value.diagnostics]
+    assert any("[E202]" in line for line in expected)
+
+    class Store(dict[str, bytes]):
+        def get_raw(self, key: str) -> bytes | None:
+            return self.get(key)
+
+        def put_raw(self, key: str, blob: bytes) -> None:
+            self[key] = blob
+
+    store = Store()
+    with pytest.raises(BuildFailed):
+        validate_course(tree, (), store)
+    assert len(store) == len(tree.units) + len(tree.quizzes)
+    for bad in (b"not json", b"[]", b'[[["a"]], []]', b'{"rows": []}', b"[[], []]"):
+        for name in store:
+            store[name] = bad
+        with pytest.raises(BuildFailed) as failed:
+            validate_course(tree, (), store)
+        assert [f"{d}" for d in failed.value.diagnostics] == expected, bad
