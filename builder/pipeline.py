@@ -349,7 +349,23 @@ class _UnitStore:
         self.digests = digests
         self.context = _course_context(course, course_dir)
         self._keys: dict[tuple[Audience, Mode, str], str] = {}
+        self._rests: dict[str, str] = {}
         self._ready: dict[str, CachedUnit] = {}
+
+    def _rest(self, unit: Unit) -> str:
+        """The unit's model without its body, as JSON (once per build)."""
+        rest = self._rests.get(unit.id)
+        if rest is None:
+            # The body apart: serialising it as JSON costs twice what hashing its text does.
+            rest = self._rests[unit.id] = unit.model_dump_json(exclude={"body"})
+        return rest
+
+    def view(self, course: Course) -> str:
+        """A digest of the course as pages see it: without the units' Markdown (PageContext)."""
+        h = hashlib.sha256(course.model_dump_json(exclude={"units"}).encode())
+        for unit in course.units:
+            h.update(b"\0" + self._rest(unit).encode())
+        return h.hexdigest()
 
     def key(self, unit: Unit, audience: Audience, mode: Mode) -> str:
         """The name of a unit's rendering: its model and quiz file, the course context."""
@@ -357,10 +373,9 @@ class _UnitStore:
 
         known = self._keys.get((audience, mode, unit.id))
         if known is None:
-            # The quiz file's bytes too: quiz problems are placed by searching its text. (The
-            # body apart: serialising it as JSON costs twice what hashing its text does.)
+            # The quiz file's bytes too: quiz problems are placed by searching its text.
             quiz = self.digests.get(unit.quiz_file or "", b"")
-            rest = unit.model_dump_json(exclude={"body"})
+            rest = self._rest(unit)
             known = key(f"unit-{audience}-{mode}", self.context, rest, unit.body, quiz)
             self._keys[(audience, mode, unit.id)] = known
         return known
@@ -492,8 +507,7 @@ class _PageStore:
         # Once per rendering (every target's pages share it).
         view = self._views.get(id(context.rendered))
         if view is None:
-            json = context.view.model_dump_json().encode()
-            view = self._views[id(context.rendered)] = hashlib.sha256(json).hexdigest()
+            view = self._views[id(context.rendered)] = self.units.view(context.course)
         return view
 
     def _deflated(self, name: str, make: Callable[[], bytes]) -> Deflated:

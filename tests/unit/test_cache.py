@@ -329,6 +329,9 @@ def test_a_rendered_unit_survives_the_cache_unchanged() -> None:
     assert unpack_unit(pack_unit(value)) == value
     assert unpack_unit(b"not json") is None
     assert unpack_unit(b'{"rendered": {}}') is None
+    packed = pack_unit(value)
+    assert unpack_unit(packed.partition(b"\n")[0]) is None  # cut before its HTML
+    assert unpack_unit(packed + b"\xff") is None  # HTML that is not UTF-8
 
 
 def test_the_fingerprint_changes_with_any_shipped_script_or_stylesheet(tmp_path: Path) -> None:
