@@ -19,12 +19,13 @@ A cold build of a large course renders half its units in a second process (rende
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -238,6 +239,26 @@ def translate_step(
 
 def build(settings: BuildSettings, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build every requested target into settings.out_dir; `progress` hears each step's name."""
+    with _collector_less_often():
+        return _build(settings, progress)
+
+
+@contextlib.contextmanager
+def _collector_less_often() -> Iterator[None]:
+    """Python's cycle collector run less often while a build runs: a build makes hundreds of
+    thousands of objects that live until it ends, and at the default thresholds the collector
+    walks them again and again. A 1,000-session rebuild: 0.49 → 0.41 s in-process, 11 % of
+    `scorm-builder build`; the cold build 2–4 % faster; peak memory the same (bench/RESULTS.md).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(200_000, 30, 30)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _build(settings: BuildSettings, progress: Callable[[str], None] | None) -> BuildResult:
     started = time.perf_counter()
     step = progress or (lambda _name: None)
     unknown = [t for t in settings.targets if t not in OUTPUTS]

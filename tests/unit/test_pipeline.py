@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import zipfile
@@ -119,3 +120,17 @@ def test_each_page_is_made_once_for_both_scorm_versions(
     made.clear()
     build(settings)
     assert sorted(made) == ([] if cache else pages_made)
+
+
+def test_a_build_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The collector runs less often during a build only: a process that builds (preview's
+    server, the tests) keeps its own settings, after a failing build too."""
+    before = gc.get_threshold()
+    build(BuildSettings(FIXTURES / "minimal", tmp_path / "ok"))
+    assert gc.get_threshold() == before
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "course.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed):
+        build(BuildSettings(broken, tmp_path / "out"))
+    assert gc.get_threshold() == before
