@@ -161,6 +161,12 @@
     $$("nav a").forEach(function (a) {
       a.addEventListener("click", function () { closeContents(false); });
     });
+    // Tab past the drawer's last link (or back before its first) closes it, so that the
+    // keyboard never moves through the dimmed page behind an open drawer.
+    $("nav.toc").addEventListener("focusout", function (e) {
+      var to = e.relatedTarget;
+      if (to && !to.closest("nav.toc, [data-toc-toggle]")) closeContents(false);
+    });
   }
 
   /* ------------------------------------------------------------------ completion */

@@ -169,6 +169,15 @@ def test_contents_are_a_drawer_when_narrow_and_a_sidebar_when_wide(
     toggle.click()
     lms.page.mouse.click(geometry(lms)["width"] - 10, 400)  # on the dimmed page beside it
     assert toc.is_hidden()
+    # The keyboard never walks through the dimmed page: tabbing out of the drawer closes it.
+    toggle.click()
+    inside = "document.activeElement.closest('nav.toc') !== null"
+    for _ in range(toc.locator("a, button").count() + 1):
+        if not lms.frame.evaluate(inside):
+            break
+        lms.page.keyboard.press("Tab")
+    assert not lms.frame.evaluate(inside)
+    assert toc.is_hidden() and toggle.get_attribute("aria-expanded") == "false"
     lms.go_to(LONG_UNIT)  # opens the drawer and follows a link: the drawer closes behind it
     assert toc.is_hidden() and lms.visible_section() == LONG_UNIT
     lms.close()
