@@ -461,7 +461,7 @@ class _UnitStore:
 
 
 #: Markdown still to render (characters) from which half of it is rendered by a second process:
-#: a 1,000-session course renders in 0.9 s instead of 1.7 s (bench/RESULTS.md). Below it the
+#: a 1,000-session course renders in 1.0 s instead of 1.9 s (bench/RESULTS.md). Below it the
 #: process gains little: it starts in milliseconds, but runs slower than the first.
 PARALLEL_MIN_CHARS = 300_000
 
