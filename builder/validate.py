@@ -337,7 +337,7 @@ def _check_dataset(
         what = "is not a matching question" if q is not None else "does not exist"
         yield source.diagnostic(
             ("question",),
-            "E340",
+            "E343",
             f"data set '{ds.id}' is the answer key of question '{ds.question}', which {what}",
         )
         return

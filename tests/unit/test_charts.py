@@ -205,6 +205,6 @@ def test_missing_rows_and_wrong_question(course):
     ]
     edit_text(data, "question: q-match", "question: q-tf")
     assert validation_problems(course) == [
-        "course/data/rules.yaml:6:1: error[E340]: data set 'rule-numbers' is the answer key of "
+        "course/data/rules.yaml:6:1: error[E343]: data set 'rule-numbers' is the answer key of "
         "question 'q-tf', which is not a matching question"
     ]
