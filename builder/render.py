@@ -35,7 +35,7 @@ from builder.media import media_player
 from builder.model import Course, Quiz, Unit, response_id
 from builder.model import Mode as Mode  # re-exported for older imports: both live in the model
 from builder.model import Target as Target
-from builder.sources import Loc, active_content, media_problem, parse_yaml, read_text
+from builder.sources import active_content, media_problem, parse_yaml, read_text, texts
 from builder.suspend import fill_in_max_length
 from builder.text import unsafe_url
 
@@ -346,14 +346,8 @@ def text_lines(root: Path, rel: str | None) -> dict[str, int]:
         return {}
     data, positions, _ = parse_yaml(text, rel)
     out: dict[str, int] = {}
-    stack: list[tuple[Loc, Any]] = [((), data)]
-    while stack:
-        loc, value = stack.pop()
-        if isinstance(value, dict):
-            stack += [((*loc, str(k)), v) for k, v in value.items()]
-        elif isinstance(value, list):
-            stack += [((*loc, i), v) for i, v in enumerate(value)]
-        elif isinstance(value, str) and loc in positions:
+    for loc, value in texts(data):
+        if loc in positions:
             # A block scalar (`|`, `>`) starts on the line after its key; its text ends with a
             # line break, which a plain or quoted scalar never has.
             block = value.endswith("\n")

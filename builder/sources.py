@@ -46,6 +46,21 @@ def _loader() -> type:
 
 Loc = tuple[str | int, ...]
 
+
+def texts(data: Any) -> Iterator[tuple[Loc, str]]:
+    """Every string value of parsed YAML with its place, visited once, without recursion (a
+    file nests at most 64 levels anyway)."""
+    stack: list[tuple[Loc, Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*loc, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*loc, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str):
+            yield loc, value
+
+
 #: Largest number of YAML values one file may expand to (aliases can multiply a small file).
 MAX_NODES = 200_000
 #: Deepest nesting of mappings and lists in one YAML file (course files need fewer than 10).

@@ -34,7 +34,7 @@ from builder.model import (
     UnitMeta,
     response_id,
 )
-from builder.sources import Loc, ParseCache, SourceFile, SourceTree
+from builder.sources import Loc, ParseCache, SourceFile, SourceTree, texts
 from builder.text import distributor_warning, meant_for_the_distributor, unsafe_url
 from builder.theme import LOGO_SUFFIXES, contrast_problems
 
@@ -420,41 +420,31 @@ def _shown(text: str) -> str:
 
 
 def unsafe_text(src: SourceFile) -> list[Diagnostic]:
-    """E206 for forbidden characters in any text of a YAML file; E351 for unsafe addresses.
-
-    Every value is visited once, without recursion (a file nests at most 64 levels anyway).
-    """
+    """E206 for forbidden characters in any text of a YAML file; E351 for unsafe addresses."""
     out: list[Diagnostic] = []
-    stack: list[tuple[Loc, Any]] = [((), src.data)]
-    while stack:
-        loc, value = stack.pop()
-        if isinstance(value, dict):
-            stack += [((*loc, str(k)), v) for k, v in value.items()]
-        elif isinstance(value, list):
-            stack += [((*loc, i), v) for i, v in enumerate(value)]
-        elif isinstance(value, str):
-            bad = _BAD_CHARS.search(value)
-            if bad:
-                out.append(
-                    src.diagnostic(
-                        loc,
-                        "E206",
-                        f"{_field_path(loc) or 'value'}: the control character "
-                        f"U+{ord(bad.group()):04X} is not allowed in course text",
-                        hint='delete it (a YAML escape such as "\\x01" writes one)',
-                    )
+    for loc, value in texts(src.data):
+        bad = _BAD_CHARS.search(value)
+        if bad:
+            out.append(
+                src.diagnostic(
+                    loc,
+                    "E206",
+                    f"{_field_path(loc) or 'value'}: the control character "
+                    f"U+{ord(bad.group()):04X} is not allowed in course text",
+                    hint='delete it (a YAML escape such as "\\x01" writes one)',
                 )
-            elif loc and loc[-1] in URL_FIELDS and unsafe_url(value):
-                out.append(
-                    src.diagnostic(
-                        loc,
-                        "E351",
-                        f"{_field_path(loc) or 'value'}: address '{_shown(value[:40])}' is not "
-                        f"allowed: {_shown(value.split(':', 1)[0].strip())}: addresses can run "
-                        "code in the reader's browser",
-                        hint="give a web address (https://…)",
-                    )
+            )
+        elif loc and loc[-1] in URL_FIELDS and unsafe_url(value):
+            out.append(
+                src.diagnostic(
+                    loc,
+                    "E351",
+                    f"{_field_path(loc) or 'value'}: address '{_shown(value[:40])}' is not "
+                    f"allowed: {_shown(value.split(':', 1)[0].strip())}: addresses can run "
+                    "code in the reader's browser",
+                    hint="give a web address (https://…)",
                 )
+            )
     return out
 
 
