@@ -28,6 +28,16 @@ FIXTURES = REPO / "tests" / "fixtures" / "courses"
 GOLDEN = REPO / "tests" / "golden"
 
 
+def generated_course(root: Path, sessions: int) -> Path:
+    """A course from bench/generate.py under `root`: large enough for the cache and the
+    second process, with as many sessions as asked."""
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Path(module.generate(root / "course", sessions))
+
+
 def _outside_input(variable: str, beside: str) -> tuple[Path | None, str]:
     """Where an input from outside the repository is, or None and why it is not there."""
     value = os.environ.get(variable)

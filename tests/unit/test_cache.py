@@ -4,7 +4,6 @@ own folder, and a damaged cache only costs time, never a different package."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import marshal
 import os
 import pickle
@@ -24,23 +23,15 @@ from builder.pipeline import BuildSettings, build
 from builder.render import MediaFile, pack_unit, runtime_dir, templates_dir, unpack_unit
 from builder.sources import load_sources
 from builder.validate import validate_course
-from tests.conftest import REPO, run_cli
+from tests.conftest import generated_course, run_cli
 
 CODE = b"fingerprint of the builder"
-
-
-def _generated_course(root: Path, sessions: int) -> Path:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return Path(module.generate(root / "course", sessions))
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated course large enough that a plain build keeps a cache."""
-    return _generated_course(tmp_path_factory.mktemp("generated"), 20)
+    return generated_course(tmp_path_factory.mktemp("generated"), 20)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 import zipfile
 from collections.abc import Callable
@@ -15,15 +14,7 @@ import pytest
 from builder import pipeline
 from builder.outputs import OUTPUTS
 from builder.pipeline import BuildSettings, build
-from tests.conftest import FIXTURES, REPO
-
-
-def _generated_course(root: Path, sessions: int) -> Path:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return Path(module.generate(root / "course", sessions))
+from tests.conftest import FIXTURES, REPO, generated_course
 
 
 def test_every_output_in_the_table_is_built_by_its_name(tmp_path: Path) -> None:
@@ -57,7 +48,7 @@ def test_a_second_process_that_dies_changes_nothing(
 ) -> None:
     """Half the units of a large course render in a second process; if it dies, the first
     renders them too, and the packages are those of a build in one process."""
-    course = _generated_course(tmp_path, 50)
+    course = generated_course(tmp_path, 50)
     assert sum(len(p.read_text("utf-8")) for p in course.glob("units/*.md")) >= (
         pipeline.PARALLEL_MIN_CHARS
     )

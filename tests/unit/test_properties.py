@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import posixpath
 import re
@@ -28,7 +27,7 @@ from builder.errors import BuildFailed
 from builder.model import QUESTION_TYPES
 from builder.pipeline import BuildResult, BuildSettings, build, validate
 from builder.validate import RESERVED_IDS
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, generated_course
 
 PNG = (FIXTURES / "minimal" / "media" / "tower.png").read_bytes()
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -240,21 +239,12 @@ def test_no_bytes_make_the_reader_crash(data: bytes) -> None:
             validate(course)
 
 
-def _generated_course(root: Path, sessions: int) -> Path:
-    """A course from bench/generate.py: large enough for the parallel path and the cache."""
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return Path(module.generate(root / "course", sessions))
-
-
 def _zips(result: BuildResult) -> list[bytes]:
     return [o.path.read_bytes() for o in result.outputs]
 
 
 def test_cached_rebuilds_give_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
-    course = _generated_course(tmp_path, 30)
+    course = generated_course(tmp_path, 30)
     size = sum(p.stat().st_size for p in course.glob("units/*.md"))
     assert size >= pipeline.CACHE_MIN_CHARS  # this course keeps a cache unasked
     warm = tmp_path / "warm"
