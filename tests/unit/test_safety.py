@@ -21,7 +21,7 @@ import pytest
 from lxml import html as lxml_html
 
 from builder.errors import BuildFailed
-from builder.markdown import render_markdown
+from builder.markdown import RenderedMarkdown, render_markdown
 from builder.package import Entry, entry_name_problem, write_package
 from builder.pipeline import BuildSettings, build, validate
 from builder.render import render_inline
@@ -233,11 +233,10 @@ def test_hostile_markdown_is_refused_where_it_is_written(
     assert errors[0].line == 24  # the snippet's first line, after the 23 lines of intro.md
 
 
-@pytest.mark.parametrize(("snippet", "_code"), HOSTILE)
-def test_hostile_markdown_is_inert_even_unchecked(snippet: str, _code: str) -> None:
-    """Defence in depth: the renderer itself never emits script, whatever the diagnostics."""
-    rendered = render_markdown(
-        snippet,
+def _render(text: str) -> RenderedMarkdown:
+    """A unit's Markdown rendered for learners, every link and image taken as written."""
+    return render_markdown(
+        text,
         doc_id="u",
         display="u.md",
         first_line=1,
@@ -246,6 +245,12 @@ def test_hostile_markdown_is_inert_even_unchecked(snippet: str, _code: str) -> N
         resolve_link=lambda href: (href, None),
         figure_image=lambda src: src,
     )
+
+
+@pytest.mark.parametrize(("snippet", "_code"), HOSTILE)
+def test_hostile_markdown_is_inert_even_unchecked(snippet: str, _code: str) -> None:
+    """Defence in depth: the renderer itself never emits script, whatever the diagnostics."""
+    rendered = _render(snippet)
     for html in (rendered.html, str(render_inline(snippet, {}))):
         doc = lxml_html.fragment_fromstring(html, create_parent="div")
         for el in doc.iter():
@@ -384,16 +389,7 @@ def test_the_facilitators_guide_has_the_packages_policy_with_its_style_hashed(
 
 
 def _anchors(text: str) -> list[str]:
-    rendered = render_markdown(
-        text,
-        doc_id="u",
-        display="u.md",
-        first_line=1,
-        audience="learner",
-        labels={},
-        resolve_link=lambda href: (href, None),
-        figure_image=lambda src: src,
-    )
+    rendered = _render(text)
     assert [d.code for d in rendered.diagnostics if d.severity == "error"] == []
     return re.findall(r'\sid="([^"]*)"', rendered.html)
 
