@@ -62,18 +62,15 @@ def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
         yield advance
 
 
-def _suspend_lines(result: BuildResult, mode: str) -> list[str]:
+def _suspend_lines(result: BuildResult) -> list[str]:
     """The worst-case suspend_data of each SCORM package against its LMS limit."""
-    from builder.suspend import LIMITS, sco_sizes
+    from builder.suspend import LIMITS
 
-    targets = [o.target for o in result.outputs if o.target in LIMITS]
-    if not targets:
-        return []
-    worst = max(sco_sizes(result.course, mode), key=lambda sco: sco.size)
     return [
-        f"suspend_data {target:<10} worst case {worst.size:,} of {LIMITS[target]:,} characters "
-        f"({worst.size / LIMITS[target]:.0%}, {worst.name})"
-        for target in targets
+        f"suspend_data {o.target:<10} worst case {worst.size:,} of {LIMITS[o.target]:,} "
+        f"characters ({worst.size / LIMITS[o.target]:.0%}, {worst.name})"
+        for o in result.outputs
+        if (worst := o.saved_state) is not None and o.target in LIMITS
     ]
 
 
@@ -103,11 +100,11 @@ def completion_hint(version: str, reporting: str | None) -> str:
     )
 
 
-def _print_summary(result: BuildResult, mode: str) -> None:
+def _print_summary(result: BuildResult) -> None:
     """What was written, how big, how long, and the saved-state budget."""
     for out in result.outputs:
         click.echo(f"{out.target:<10} {out.path}  {out.size / 1024:.1f} KiB")
-    for line in _suspend_lines(result, mode):
+    for line in _suspend_lines(result):
         click.echo(line)
     for target in sorted({o.target for o in result.outputs if o.target in SCORM_VERSIONS}):
         click.echo(completion_hint(SCORM_VERSIONS[target], result.course.reporting.status))
@@ -201,7 +198,7 @@ def build(
             sys.exit(1)
         _print_diagnostics(result.warnings)
         if not quiet:
-            _print_summary(result, mode or result.course.packaging)
+            _print_summary(result)
     if failed:
         sys.exit(1)
 

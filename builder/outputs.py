@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from builder.errors import Diagnostic
 from builder.markdown import Audience
@@ -39,6 +39,9 @@ from builder.render import (
 )
 from builder.theme import STYLESHEET as THEME_STYLESHEET
 from builder.theme import theme_css
+
+if TYPE_CHECKING:
+    from builder.suspend import ScoSize
 
 
 class PageStore(Protocol):
@@ -67,6 +70,13 @@ class Material:
     unpacked: bool = False
     """Write each SCORM package as a folder of files (preview) instead of a zip."""
 
+    @cached_property
+    def scos(self) -> list[ScoSize]:
+        """Each SCO's worst-case saved state (the same for both SCORM versions)."""
+        from builder.suspend import sco_sizes
+
+        return sco_sizes(self.course, self.mode)
+
 
 @dataclass(frozen=True)
 class Written:
@@ -76,6 +86,8 @@ class Written:
     path: Path
     size: int
     warnings: tuple[Diagnostic, ...] = ()
+    saved_state: ScoSize | None = None
+    """A SCORM package's SCO with the longest worst-case suspend_data."""
 
 
 class Output(Protocol):
@@ -107,17 +119,19 @@ class ScormPackage:
         """A learner's saved state must fit the target's suspend_data limit."""
         from builder.suspend import suspend_problems
 
-        return suspend_problems(material.course, self.name, material.mode)
+        return suspend_problems(material.course, self.name, material.mode, material.scos)
 
     def write(self, material: Material, out_dir: Path) -> Written:
         """`<course-id>-<target>.zip` (a folder `<target>/` when material.unpacked)."""
         rendered = material.renderings["learner"]
         entries = package_entries(rendered, self.name, material.mode, material.pages)
+        worst = max(material.scos, key=lambda sco: sco.size, default=None)
         if material.unpacked:
             folder = out_dir / self.name
-            return Written(self.name, folder, write_folder(entries, folder))
+            return Written(self.name, folder, write_folder(entries, folder), saved_state=worst)
         out = out_dir / f"{material.course.id}-{self.name}.zip"
-        return Written(self.name, out, write_package(entries, out, material.timestamp))
+        size = write_package(entries, out, material.timestamp)
+        return Written(self.name, out, size, saved_state=worst)
 
 
 @dataclass(frozen=True)

@@ -166,13 +166,16 @@ def check_suspend_data(course: Course, targets: Sequence[str], mode: str) -> Non
         raise BuildFailed(diags)
 
 
-def suspend_problems(course: Course, target: str, mode: str) -> list[Diagnostic]:
-    """One error per SCO whose worst-case saved state exceeds the target's limit."""
+def suspend_problems(
+    course: Course, target: str, mode: str, scos: Sequence[ScoSize] | None = None
+) -> list[Diagnostic]:
+    """One error per SCO whose worst-case saved state exceeds the target's limit (`scos`: the
+    course's sco_sizes in `mode`, if known: a build works them out once for every target)."""
     limit = LIMITS.get(target)
     if limit is None:
         return []
     diags = []
-    for sco in sco_sizes(course, mode):
+    for sco in scos if scos is not None else sco_sizes(course, mode):
         if sco.size <= limit:
             continue
         texts = sorted(

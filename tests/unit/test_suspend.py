@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from builder import suspend
 from builder.errors import BuildFailed
+from builder.model import Course
 from builder.pipeline import BuildSettings, build, load_course
 from builder.suspend import (
     FILL_IN_MIN_LENGTH,
     LIMITS,
+    ScoSize,
     answer_size,
     fill_in_max_length,
+    sco_sizes,
     suspend_problems,
     worst_case_size,
 )
@@ -103,11 +107,21 @@ def test_module7_fits_scorm12() -> None:
     assert suspend_problems(course, "scorm12", "single") == []
 
 
-def test_a_course_that_fits_builds(tmp_path: Path) -> None:
+def test_a_course_that_fits_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = reflections_course(tmp_path / "c", [1000, 1000, 1000])
     assert size_of(folder) <= LIMITS["scorm12"]
+    calls: list[str] = []
+
+    def counted(course: Course, mode: str) -> list[ScoSize]:
+        calls.append(mode)
+        return sco_sizes(course, mode)
+
+    monkeypatch.setattr(suspend, "sco_sizes", counted)
     result = build(BuildSettings(course_dir=folder, out_dir=tmp_path / "out"))
     assert [o.target for o in result.outputs] == ["scorm12", "scorm2004"]
+    # Each package reports its worst SCO (the CLI prints it), worked out once for both.
+    assert [o.saved_state and o.saved_state.size for o in result.outputs] == [size_of(folder)] * 2
+    assert calls == ["single"]
 
 
 def test_scorm12_build_fails_with_a_clear_message_when_it_could_overflow(tmp_path: Path) -> None:
