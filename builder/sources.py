@@ -486,16 +486,19 @@ Parsed = tuple[Any, Mapping[Loc, tuple[int, int]], list[Diagnostic]]
 
 
 class _PackedPositions(Mapping[Loc, tuple[int, int]]):
-    """A position map kept as JSON text until a diagnostic needs it (most files never do)."""
+    """A position map kept as JSON until a diagnostic needs it (most files never do)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: bytes) -> None:
         self._text = text
         self._map: dict[Loc, tuple[int, int]] | None = None
 
     def _positions(self) -> dict[Loc, tuple[int, int]]:
         if self._map is None:
-            rows = json.loads(self._text)
-            self._map = {tuple(loc): (line, col) for loc, line, col in rows}
+            try:
+                rows = json.loads(self._text)
+                self._map = {tuple(loc): (int(line), int(col)) for loc, line, col in rows}
+            except (ValueError, TypeError):  # not what _parse_cached wrote: no positions
+                self._map = {}
         return self._map
 
     def __getitem__(self, loc: Loc) -> tuple[int, int]:
@@ -526,24 +529,26 @@ def _parse_cached(
     result = parse_yaml(text, display, line_offset)
     data, positions, diags = result
     # JSON, kept only if it gives the data back as parsed (not, say, a mapping with number keys);
-    # the positions as a JSON text of their own, decoded only if a diagnostic needs them.
+    # then a line break and the positions as JSON of their own (compact JSON holds no line
+    # break), read only if a diagnostic needs them.
     rows = [dataclasses.astuple(d) for d in diags]
     places = [[list(loc), line, col] for loc, (line, col) in positions.items()]
     try:
-        places_text = json.dumps(places, separators=(",", ":"))
-        packed = json.dumps([data, places_text, rows], separators=(",", ":"))
+        packed = json.dumps([data, rows], separators=(",", ":"))
         if json.loads(packed)[0] != data:
             return result
+        places_text = json.dumps(places, separators=(",", ":"))
     except ValueError:  # NaN, or text JSON cannot hold
         return result
-    cache.put_raw(key, packed.encode())
+    cache.put_raw(key, f"{packed}\n{places_text}".encode())
     return result
 
 
 def _unpack(blob: bytes) -> Parsed | None:
+    head, newline, positions = blob.partition(b"\n")
     try:
-        data, positions, diags = json.loads(blob)
-        if not isinstance(positions, str):
+        data, diags = json.loads(head)
+        if not newline:
             return None
         return data, _PackedPositions(positions), [Diagnostic(*d) for d in diags]
     except (ValueError, TypeError):

@@ -438,3 +438,29 @@ def test_damaged_per_file_checks_are_checked_again(course: Path) -> None:
         with pytest.raises(BuildFailed) as failed:
             validate_course(tree, (), store)
         assert [f"{d}" for d in failed.value.diagnostics] == expected, bad
+
+
+def test_parsed_files_from_the_cache_keep_their_positions(course: Path) -> None:
+    """A file read back from the cache places a diagnostic where parsing it would; positions
+    that are not what the builder wrote cost the line, never a traceback."""
+    fresh = load_sources(course).quizzes["quizzes/quiz-1.yaml"]
+
+    class Store(dict[str, bytes]):
+        def get_raw(self, key: str) -> bytes | None:
+            return self.get(key)
+
+        def put_raw(self, key: str, blob: bytes) -> None:
+            self[key] = blob
+
+    store = Store()
+    load_sources(course, None, store)
+    cached = load_sources(course, None, store).quizzes["quizzes/quiz-1.yaml"]
+    loc = ("questions", 1, "prompt")
+    assert cached.where(loc) == fresh.where(loc) != (1, 1)
+    for name, blob in store.items():
+        head, newline, _positions = blob.partition(b"\n")
+        assert newline
+        store[name] = head + b'\n[["questions"], "x"]'
+    damaged = load_sources(course, None, store).quizzes["quizzes/quiz-1.yaml"]
+    assert damaged.data == fresh.data
+    assert damaged.where(loc) == (1, 1)
