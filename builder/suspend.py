@@ -28,7 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from builder.errors import BuildFailed, Diagnostic
+from builder.errors import Diagnostic
 from builder.model import Course, FillIn, Question, Quiz, Unit
 
 #: suspend_data limits by target (characters).
@@ -157,13 +157,6 @@ def sco_sizes(course: Course, mode: str) -> list[ScoSize]:
     if mode == "single":
         return [ScoSize("the course", course.units, worst_case_size(course.units))]
     return [ScoSize(f"unit '{u.id}'", (u,), worst_case_size((u,))) for u in course.units]
-
-
-def check_suspend_data(course: Course, targets: Sequence[str], mode: str) -> None:
-    """Raise BuildFailed if a learner's saved state could exceed a target's limit."""
-    diags = [d for target in targets for d in suspend_problems(course, target, mode)]
-    if diags:
-        raise BuildFailed(diags)
 
 
 def suspend_problems(
