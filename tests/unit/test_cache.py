@@ -54,6 +54,16 @@ def _packs(out: Path) -> list[Path]:
     return sorted((out / CACHE_DIR).glob("*.pack"))
 
 
+class _Store(dict[str, bytes]):
+    """A build cache in memory, as sources and validate use it (ParseCache)."""
+
+    def get_raw(self, key: str) -> bytes | None:
+        return self.get(key)
+
+    def put_raw(self, key: str, blob: bytes) -> None:
+        self[key] = blob
+
+
 class Payload:
     """Unpickling this runs `os.mkdir(marker)`: what a planted cache file would do."""
 
@@ -421,14 +431,7 @@ def test_damaged_per_file_checks_are_checked_again(course: Path) -> None:
     expected = [f"{d}" for d in failed.value.diagnostics]
     assert any("[E202]" in line for line in expected)
 
-    class Store(dict[str, bytes]):
-        def get_raw(self, key: str) -> bytes | None:
-            return self.get(key)
-
-        def put_raw(self, key: str, blob: bytes) -> None:
-            self[key] = blob
-
-    store = Store()
+    store = _Store()
     with pytest.raises(BuildFailed):
         validate_course(tree, (), store)
     assert len(store) == len(tree.units) + len(tree.quizzes)
@@ -445,14 +448,7 @@ def test_parsed_files_from_the_cache_keep_their_positions(course: Path) -> None:
     that are not what the builder wrote cost the line, never a traceback."""
     fresh = load_sources(course).quizzes["quizzes/quiz-1.yaml"]
 
-    class Store(dict[str, bytes]):
-        def get_raw(self, key: str) -> bytes | None:
-            return self.get(key)
-
-        def put_raw(self, key: str, blob: bytes) -> None:
-            self[key] = blob
-
-    store = Store()
+    store = _Store()
     load_sources(course, None, store)
     cached = load_sources(course, None, store).quizzes["quizzes/quiz-1.yaml"]
     loc = ("questions", 1, "prompt")
