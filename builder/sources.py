@@ -546,10 +546,10 @@ def _parse_cached(
 
 def _unpack(blob: bytes) -> Parsed | None:
     head, newline, positions = blob.partition(b"\n")
+    if not newline:
+        return None
     try:
         data, diags = json.loads(head)
-        if not newline:
-            return None
         return data, _PackedPositions(positions), [Diagnostic(*d) for d in diags]
     except (ValueError, TypeError):
         return None
